@@ -1,0 +1,81 @@
+"""Evaluate a list of metrics on one dataset in one pass.
+
+One :class:`EvalContext` is built and shared, so the quantities several
+metrics need are computed once. Vector results become one key per element
+(``<name>_<i>``). Non-finite predictions make every value NaN, with one
+warning; with ``on_error="nan"`` a metric that raises is recorded as NaN with a
+warning instead of stopping a run.
+
+Example:
+    >>> import numpy as np
+    >>> from fittrack.metrics import resolve_metrics
+    >>> specs = resolve_metrics(["acc", "auc"])
+    >>> evaluate(specs, np.array([0, 1, 1]), np.array([[0.2], [0.9], [0.4]]), prefix="val_")
+    {'val_acc': 0.6666666666666666, 'val_auc': 1.0}
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Literal, Sequence
+
+import numpy as np
+
+from fittrack.metrics.context import EvalContext
+from fittrack.metrics.spec import MetricSpec, _as_result
+
+
+class MetricError(ValueError):
+    """A metric failed on the data; the message names the metric and the data."""
+
+
+class NonFinitePredictionWarning(UserWarning):
+    """The model produced NaN or infinite outputs; the metrics are recorded as NaN."""
+
+
+def evaluate(specs: Sequence[MetricSpec], y_true: Any, y_pred: Any,
+             sample_weight: Any = None, *, prefix: str = "", where: str = "the data",
+             on_error: Literal["raise", "nan"] = "raise") -> dict[str, float]:
+    """Compute every metric on one dataset; return ``{prefix + key: value}``.
+
+    Args:
+        specs: resolved metrics.
+        y_true, y_pred, sample_weight: the dataset's targets, the model's
+            outputs for it, optional per-row weights.
+        prefix: prepended to every key (``"val_"``, ``"out_a_"``).
+        where: names the data in error messages (``"the validation data"``).
+        on_error: ``"raise"`` a :class:`MetricError` naming the metric, or
+            record ``"nan"`` with a warning.
+    """
+    ctx = EvalContext(y_true, y_pred, sample_weight)
+    finite = bool(np.isfinite(ctx.y_pred).all())
+    if not finite:
+        warnings.warn(
+            f"The model's predictions on {where} contain NaN or infinite values; "
+            f"{', '.join(prefix + s.name for s in specs)} are recorded as NaN.",
+            NonFinitePredictionWarning, stacklevel=2)
+    out: dict[str, float] = {}
+    for spec in specs:
+        key = prefix + spec.name
+        value = _compute(spec, ctx, where, on_error) if finite else float("nan")
+        out.update(expand(key, value))
+    return out
+
+
+def _compute(spec: MetricSpec, ctx: EvalContext, where: str, on_error: str) -> Any:
+    try:
+        with np.errstate(all="ignore"):
+            return _as_result(spec.compute(ctx))
+    except Exception as err:  # noqa: BLE001 - re-raised with the metric's name
+        message = f"Metric {spec.name!r} failed on {where}: {type(err).__name__}: {err}"
+        if on_error == "raise":
+            raise MetricError(message) from err
+        warnings.warn(message + " Recorded as NaN.", RuntimeWarning, stacklevel=3)
+        return float("nan")
+
+
+def expand(key: str, value: Any) -> dict[str, float]:
+    """``{key: value}`` for a scalar, ``{key_0: v0, key_1: v1, ...}`` for a vector."""
+    if np.ndim(value) == 0:
+        return {key: float(value)}
+    return {f"{key}_{i}": float(v) for i, v in enumerate(np.ravel(value))}

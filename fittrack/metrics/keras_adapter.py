@@ -1,0 +1,95 @@
+"""The one place in ``metrics/`` that imports Keras (lazily).
+
+It wraps ``keras.metrics.Metric`` objects (updated over the whole dataset in
+chunks, then read once), Keras names that fittrack has no exact built-in for
+(``binary_io_u``, ``f_beta_score``, ``pearson_correlation``, the focal losses,
+...), and converts backend tensors returned by ``keras.ops`` user functions.
+
+Example:
+    >>> import keras, numpy as np
+    >>> spec = keras_metric_spec(keras.metrics.MeanSquaredError())
+    >>> spec.name, spec(np.array([1.0, 2.0]), np.array([[1.0], [4.0]]))
+    ('mean_squared_error', 2.0)
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import numpy as np
+
+from fittrack.metrics.adapters import keras_like_inputs, lower_is_better, user_spec
+from fittrack.metrics.context import EvalContext
+from fittrack.metrics.spec import MetricSpec
+
+CHUNK_ROWS = 65536
+
+
+def convert_to_numpy(value: Any) -> np.ndarray:
+    """``keras.ops.convert_to_numpy``, for tensors NumPy cannot read directly."""
+    import keras
+
+    return keras.ops.convert_to_numpy(value)
+
+
+def is_keras_metric(obj: Any) -> bool:
+    """True for ``keras.metrics.Metric`` instances (duck-typed: no import)."""
+    return all(hasattr(obj, a) for a in ("update_state", "result", "reset_state")) \
+        and not inspect.isclass(obj)
+
+
+def is_keras_metric_class(obj: Any) -> bool:
+    """True for an uninstantiated ``keras.metrics.Metric`` subclass."""
+    return inspect.isclass(obj) and all(
+        hasattr(obj, a) for a in ("update_state", "result", "reset_state"))
+
+
+def keras_metric_spec(metric: Any, name: str | None = None) -> MetricSpec:
+    """Wrap a stateful Keras metric object: reset, update over all rows, read."""
+    name = name or metric.name
+
+    def compute(ctx: EvalContext) -> Any:
+        yt, yp = keras_like_inputs(ctx)
+        w = ctx.sample_weight
+        metric.reset_state()
+        for start in range(0, max(len(yp), 1), CHUNK_ROWS):
+            rows = slice(start, start + CHUNK_ROWS)
+            metric.update_state(yt[rows], yp[rows],
+                                sample_weight=None if w is None else w[rows])
+        return convert_to_numpy(metric.result())
+
+    doc = f"Keras metric {type(metric).__name__} (stateful, evaluated in one pass)"
+    return MetricSpec(name, compute, not lower_is_better(name), "values", doc,
+                      stateful=True)
+
+
+def from_keras_name(name: str) -> MetricSpec | None:
+    """A spec for a name Keras resolves (metrics first, then losses), or None.
+
+    Raises:
+        ValueError: Keras knows the name but its metric needs arguments.
+    """
+    import keras
+
+    for module in (keras.metrics, keras.losses):
+        try:
+            obj = module.get(name)
+        except (ValueError, TypeError) as err:
+            if "missing" in str(err) and "argument" in str(err):
+                raise ValueError(_needs_arguments(name, module.__name__, err)) from err
+            continue
+        if obj is None:
+            continue
+        if is_keras_metric(obj):
+            return keras_metric_spec(obj, name)
+        if hasattr(obj, "call") and hasattr(obj, "reduction"):  # a Loss object
+            obj = getattr(obj, "fn", obj)
+        return user_spec(obj, name)
+    return None
+
+
+def _needs_arguments(name: str, module: str, err: Exception) -> str:
+    return (f"Keras knows the metric {name!r}, but it cannot be built without "
+            f"arguments ({err}). Pass the object instead, for example "
+            f"{module}.<Class>(...) with its required arguments, in metrics=[...].")
