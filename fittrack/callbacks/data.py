@@ -1,0 +1,132 @@
+"""Datasets the callback evaluates on: parsing, validation, subsets.
+
+``train_data`` and ``validation_data`` are ``(x, y)`` or ``(x, y,
+sample_weight)`` with ``x`` an array, a list of arrays or a dict of arrays
+(multi-input models) and ``y`` an array, a list or a dict (multi-output
+models). Backend tensors and pandas objects are read as NumPy arrays once.
+
+Example:
+    >>> import numpy as np
+    >>> data = parse_data((np.zeros((5, 2)), np.arange(5)), "train_data")
+    >>> data.n_rows, data.take(np.array([0, 3])).n_rows
+    (5, 2)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+FORMS = ("(x, y) or (x, y, sample_weight) with NumPy arrays (a list or dict of arrays "
+         "for multi-input x or multi-output y)")
+
+
+def map_leaves(fn: Callable[[Any], Any], tree: Any) -> Any:
+    """Apply ``fn`` to every array in a nest of lists, tuples and dicts."""
+    if isinstance(tree, dict):
+        return {k: map_leaves(fn, v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(map_leaves(fn, v) for v in tree)
+    return fn(tree)
+
+
+def leaves(tree: Any) -> list[Any]:
+    """The arrays of a nest, in order."""
+    out: list[Any] = []
+    map_leaves(out.append, tree)
+    return out
+
+
+def to_numpy(value: Any) -> np.ndarray:
+    """A NumPy view or copy of an array-like (NumPy, pandas, TF, JAX, torch)."""
+    if isinstance(value, np.ndarray):
+        return value
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # torch
+        return value.detach().cpu().numpy()
+    if hasattr(value, "to_numpy"):  # pandas
+        return value.to_numpy()
+    return np.asarray(value)
+
+
+@dataclass
+class ArrayData:
+    """An in-memory dataset: inputs, targets, optional weights, all NumPy."""
+
+    x: Any
+    y: Any
+    sample_weight: np.ndarray | None
+    n_rows: int
+
+    def take(self, rows: np.ndarray) -> "ArrayData":
+        """A copy holding only ``rows`` (sorted indices)."""
+        pick = lambda a: a[rows]  # noqa: E731
+        w = None if self.sample_weight is None else self.sample_weight[rows]
+        return ArrayData(map_leaves(pick, self.x), map_leaves(pick, self.y), w, len(rows))
+
+
+def parse_data(data: Any, role: str) -> ArrayData | None:
+    """Validate ``train_data``/``validation_data`` and convert it to :class:`ArrayData`.
+
+    Raises:
+        TypeError: an unsupported form (the message lists the supported ones).
+        ValueError: mismatched lengths, no rows, or non-numeric arrays.
+    """
+    if data is None:
+        return None
+    if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+        got = f"a {type(data).__name__}"
+        if isinstance(data, (tuple, list)):
+            got += f" of length {len(data)}"
+        raise TypeError(f"{role} must be {FORMS}; received {got}. Pass {role}=(x, y).")
+    x, y = map_leaves(to_numpy, data[0]), map_leaves(to_numpy, data[1])
+    w = None if len(data) == 2 or data[2] is None else to_numpy(data[2])
+    _check_numeric(x, f"{role}: x")
+    _check_numeric(y, f"{role}: y (the labels/targets)")
+    n_rows = _common_length(role, x, y, w)
+    if w is not None:
+        w = np.asarray(w, dtype=np.float64)
+        if w.ndim == 2 and w.shape[1] == 1:
+            w = w[:, 0]
+        if w.ndim != 1:
+            raise ValueError(f"{role}: sample_weight must have shape ({n_rows},), one weight "
+                             f"per sample; received shape {w.shape}.")
+    return ArrayData(x, y, w, n_rows)
+
+
+def _common_length(role: str, x: Any, y: Any, w: Any) -> int:
+    parts = [("x", a) for a in leaves(x)] + [("y", a) for a in leaves(y)]
+    if w is not None:
+        parts.append(("sample_weight", w))
+    lengths = {}
+    for name, arr in parts:
+        if arr.ndim == 0:
+            raise ValueError(f"{role}: {name} is a scalar; expected one entry per sample.")
+        lengths.setdefault(name, set()).add(len(arr))
+    distinct = set().union(*lengths.values())
+    if len(distinct) > 1:
+        described = ", ".join(f"{k} has {sorted(v)} rows" for k, v in lengths.items())
+        raise ValueError(
+            f"{role}: x, y and sample_weight must have the same number of rows; {described}. "
+            "Check that they come from the same split.")
+    n_rows = distinct.pop()
+    if n_rows == 0:
+        raise ValueError(f"{role} has no rows; pass at least one sample, or None to skip it.")
+    return n_rows
+
+
+def _check_numeric(tree: Any, what: str) -> None:
+    for arr in leaves(tree):
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(
+                f"{what} must be numeric; received an array of dtype {arr.dtype}. Encode "
+                "strings or objects as numbers first (e.g. sklearn.preprocessing."
+                "LabelEncoder for class names).")
+
+
+def monitor_rows(n_rows: int, size: int, rng: np.random.Generator) -> np.ndarray | None:
+    """Sorted row indices of a seeded subset, or None when it would be every row."""
+    if size >= n_rows:
+        return None
+    return np.sort(rng.choice(n_rows, size=size, replace=False))

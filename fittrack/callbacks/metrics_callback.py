@@ -1,0 +1,233 @@
+"""``MetricsCallback``: exact metrics on whole datasets while a Keras model trains.
+
+Example:
+    >>> import keras, numpy as np
+    >>> from fittrack import MetricsCallback
+    >>> x, y = np.random.rand(64, 3), np.random.randint(0, 2, 64)
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
+    >>> model.compile("adam", "binary_crossentropy")
+    >>> cb = MetricsCallback(["accuracy", "auc"], train_data=(x, y), validation_data=(x, y))
+    >>> _ = model.fit(x, y, epochs=2, verbose=0, callbacks=[cb])
+    >>> cb.history.keys()
+    ['loss', 'accuracy', 'auc', 'val_accuracy', 'val_auc']
+    >>> len(cb.history["val_auc"])
+    2
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+import numpy as np
+
+from fittrack.callbacks import checks, monitors
+from fittrack.callbacks.data import ArrayData, monitor_rows, parse_data
+from fittrack.callbacks.inference import DEFAULT_BATCH_SIZE, BatchedInputs, Predictor
+from fittrack.callbacks.logs import KERAS_SUFFIX, merge_into_logs
+from fittrack.callbacks.outputs import OutputPlan
+from fittrack.callbacks.schedule import Schedule
+from fittrack.history import CsvStream, MetricHistory
+
+DRY_RUN_ROWS = 256
+
+
+@dataclass
+class _EvalSet:
+    """One dataset as evaluated: pre-batched inputs and targets per output."""
+
+    key: str          # buffer key: "train", "val", "train_monitor", ...
+    prefix: str       # "" or "val_"
+    where: str        # for messages
+    data: ArrayData
+    batched: BatchedInputs
+    targets: list[np.ndarray]
+
+
+class MetricsCallback(keras.callbacks.Callback):
+    """Compute exact metrics from the model's own predictions during ``fit``.
+
+    At the end of every ``epoch_frequency``-th epoch the model predicts the whole
+    ``train_data`` and ``validation_data``; every metric is computed on all rows
+    at once and written into ``logs`` (``<name>`` and ``val_<name>``), so
+    EarlyStopping, ModelCheckpoint and Keras' History see the exact values. With
+    ``batch_frequency=N`` the same metrics are computed every N training batches
+    on seeded subsets of ``monitor_size`` rows. Everything, with every key Keras
+    logs, is kept in :attr:`history`, and streamed to ``csv_path``.
+
+    Put it first in ``callbacks=[...]``: callbacks after it see its values.
+
+    Args:
+        metrics: names (``"accuracy"``, ``"auc"``, ``"f1"``, ``"mse"``, Keras 2
+            names such as ``"acc"`` and ``"cosine"``, ...), scikit-learn metric
+            functions, callables ``f(y_true, y_pred)`` in NumPy or ``keras.ops``,
+            ``keras.metrics.Metric`` objects; or a dict ``{output_name: [...]}``
+            for a multi-output model.
+        train_data: ``(x, y)`` or ``(x, y, sample_weight)``, or None.
+        validation_data: same forms, or None.
+        batch_frequency: also evaluate every N training batches (on the
+            monitor subsets), or None.
+        monitor_size: rows drawn (with ``seed``) from each dataset for the
+            batch-level evaluations; all rows if the dataset is smaller.
+        epoch_frequency: evaluate at epochs ``e`` with ``(e + 1) % N == 0``.
+        batch_size: rows per inference batch (default 1024).
+        csv_path: stream epoch rows to this CSV (and batch rows to
+            ``<stem>.batches.csv``), flushed at the end of every epoch.
+        append: continue an existing ``csv_path`` and this callback's history
+            (resume with ``fit(..., initial_epoch=k)``).
+        seed: seed of the monitor subsets.
+
+    Attributes:
+        history: the run's :class:`~fittrack.MetricHistory`.
+    """
+
+    def __init__(self, metrics: Any, train_data: Any = None, validation_data: Any = None,
+                 batch_frequency: int | None = None, monitor_size: int = 1024,
+                 epoch_frequency: int = 1, batch_size: int | None = None,
+                 csv_path: str | os.PathLike | None = None, append: bool = False,
+                 seed: int = 0):
+        super().__init__()
+        _check_int("batch_frequency", batch_frequency, allow_none=True)
+        _check_int("monitor_size", monitor_size)
+        _check_int("epoch_frequency", epoch_frequency)
+        _check_int("batch_size", batch_size, allow_none=True)
+        self._plan = OutputPlan.from_argument(metrics)
+        self._train = parse_data(train_data, "train_data")
+        self._val = parse_data(validation_data, "validation_data")
+        if self._train is None and self._val is None:
+            raise ValueError("MetricsCallback needs data to evaluate: pass train_data=(x, y) "
+                             "and/or validation_data=(x_val, y_val).")
+        self.batch_frequency, self.monitor_size = batch_frequency, monitor_size
+        self.epoch_frequency, self.seed = epoch_frequency, seed
+        self.batch_size = batch_size or DEFAULT_BATCH_SIZE
+        self.csv_path, self.append = csv_path, bool(append)
+        self.history = MetricHistory()
+        self._schedule = Schedule(epoch_frequency, batch_frequency)
+        self._predictor = Predictor()
+        self._stream: CsvStream | None = None
+        if csv_path is not None:
+            CsvStream(csv_path, self.history).check_writable()
+        if batch_frequency is not None:
+            # Only now is the batch hook overridden: it turns off async dispatch.
+            self.on_train_batch_end = self._on_train_batch_end
+
+    # ----- Keras hooks -----
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        model = self.model
+        self._schedule.reset()
+        self._predictor.reset()
+        self._plan.outputs = []
+        self._first_epoch = True
+        self._start_history()
+        self._epoch_sets, self._monitor_sets = self._prepare(model)
+        monitors.configure_monitors(self, monitors.sibling_callbacks(), self._direction)
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        if self._first_epoch:
+            self._first_epoch = False
+            if self.history.epoch and max(self.history.epoch) >= epoch:
+                self.history.truncate(epoch)  # resuming at initial_epoch=epoch
+            self._schedule.reset(self._steps_before(epoch))
+        self._schedule.begin_epoch(epoch)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        computed: dict[str, float] = {}
+        if self._schedule.epoch_due(epoch):
+            computed = self._evaluate_sets(self._epoch_sets)
+        self.history.record_epoch(epoch, merge_into_logs(logs, computed))
+        self._flush()
+
+    def _on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if not self._schedule.advance(batch):
+            return
+        computed = self._evaluate_sets(self._monitor_sets)
+        row = merge_into_logs(logs, computed)
+        epoch = self._schedule.epoch if self._schedule.epoch is not None else 0
+        self.history.record_batch(self._schedule.step, epoch, batch, row)
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        self._flush()
+
+    # ----- helpers -----
+    def _start_history(self) -> None:
+        continuing = self.append and (len(self.history) or self.history.last_step is not None)
+        if not continuing:
+            loaded = self.append and self.csv_path is not None and os.path.exists(self.csv_path)
+            self.history = MetricHistory.from_csv(self.csv_path) if loaded else MetricHistory()
+        self.history.set_greater_is_better("loss", False)
+        if self.csv_path is not None:
+            self._stream = CsvStream(self.csv_path, self.history)
+            self._stream.check_writable()
+            self._stream.start(append=self.append)
+
+    def _steps_before(self, initial_epoch: int) -> int:
+        """Training batches run before this fit: 0, or those of the epochs resumed after."""
+        if not self.append or initial_epoch == 0:
+            return 0
+        steps = (self.params or {}).get("steps")
+        if steps:
+            return initial_epoch * int(steps)
+        return self.history.last_step or 0
+
+    def _prepare(self, model: Any) -> tuple[list[_EvalSet], list[_EvalSet]]:
+        roles = [("train", "", "train_data", self._train),
+                 ("val", "val_", "validation_data", self._val)]
+        epoch_sets, monitor_sets = [], []
+        rng = np.random.default_rng(self.seed)
+        for key, prefix, role, data in roles:
+            if data is None:
+                continue
+            batched = BatchedInputs(data.x, data.n_rows, self.batch_size)
+            first = self._predictor.predict(model, batched.head(), key + "_check")
+            if not self._plan.outputs:
+                self._plan.bind(first, getattr(model, "output_names", None))
+                for k, greater in self._plan.directions().items():
+                    self.history.set_greater_is_better(k, greater)
+                    self.history.set_greater_is_better(k + KERAS_SUFFIX, greater)
+            targets = self._plan.targets(data.y, role)
+            for out, y in zip(self._plan.outputs, targets):
+                pred = first[out.position][1]
+                checks.check_target_shape(y, pred, role, out.name)
+                checks.check_labels(y, pred, role, out.name)
+            rows = min(DRY_RUN_ROWS, data.n_rows, batched.batch_rows)
+            checks.dry_run(self._plan, targets, first, data.sample_weight, rows, role)
+            epoch_sets.append(_EvalSet(key, prefix, f"the {role}", data, batched, targets))
+            if self.batch_frequency is not None:
+                monitor_sets.append(self._monitor_set(key, prefix, role, data, rng))
+        return epoch_sets, monitor_sets
+
+    def _monitor_set(self, key: str, prefix: str, role: str, data: ArrayData,
+                     rng: np.random.Generator) -> _EvalSet:
+        rows = monitor_rows(data.n_rows, self.monitor_size, rng)
+        subset = data if rows is None else data.take(rows)
+        batched = BatchedInputs(subset.x, subset.n_rows, self.batch_size)
+        targets = self._plan.targets(subset.y, role)
+        return _EvalSet(key + "_monitor", prefix, f"the {role} monitor subset", subset,
+                        batched, targets)
+
+    def _evaluate_sets(self, sets: list[_EvalSet]) -> dict[str, float]:
+        model = self.model  # on JAX this syncs the training state into the model
+        values: dict[str, float] = {}
+        for s in sets:
+            predictions = self._predictor.predict(model, s.batched, s.key)
+            values.update(self._plan.evaluate(s.targets, predictions, s.data.sample_weight,
+                                              s.prefix, s.where, on_error="nan"))
+        return values
+
+    def _direction(self, key: str) -> bool | None:
+        base = key[4:] if key.startswith("val_") else key
+        return self._plan.directions().get(base)
+
+    def _flush(self) -> None:
+        if self._stream is not None:
+            self._stream.flush()
+
+
+def _check_int(name: str, value: Any, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        allowed = "a positive integer or None" if allow_none else "a positive integer"
+        raise ValueError(f"{name} must be {allowed}; received {value!r}.")

@@ -1,0 +1,267 @@
+"""MetricHistory: the whole run in two tables, read like Keras' ``History``.
+
+The epoch table has one row per recorded epoch, the batch table one row per
+batch-level evaluation (``step, epoch, batch``). A key that first appears
+late gets a column (earlier rows are missing, not NaN); a key absent from a
+row is missing in that row; a recorded NaN stays a NaN.
+
+Example:
+    >>> h = MetricHistory()
+    >>> h.record_epoch(0, {"loss": 0.9})
+    >>> h.record_epoch(1, {"loss": 0.5, "val_auc": 0.75})
+    >>> h["loss"], h["val_auc"], h.epoch
+    ([0.9, 0.5], [0.75], [0, 1])
+    >>> h.history
+    {'loss': [0.9, 0.5], 'val_auc': [0.75]}
+    >>> h.best("loss")
+    (1, 0.5)
+    >>> h
+    MetricHistory(2 epochs, keys=['loss', 'val_auc'])
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from fittrack.history.columns import Table
+from fittrack.history.convert import epoch_columns
+from fittrack.history.csv_read import BATCH_INDEX, EPOCH_INDEX, read_csv_table
+from fittrack.history.csv_write import csv_chunks
+from fittrack.history.direction import best_position, guess_greater_is_better
+from fittrack.history.files import atomic_write, batch_csv_path
+
+if TYPE_CHECKING:
+    import pandas
+
+LEVELS = ("epoch", "batch")
+
+
+class MetricHistory:
+    """History-like store of a whole run: an epoch table and a batch table.
+
+    Reading it works like ``keras.callbacks.History``: ``h["val_auc"]``,
+    ``h.history``, ``h.epoch``; plus frames, CSV files and best epochs.
+    """
+
+    def __init__(self) -> None:
+        self._epochs = Table(EPOCH_INDEX)
+        self._batches = Table(BATCH_INDEX)
+        self._greater: dict[str, bool] = {}
+
+    # ----- recording -----
+    def record_epoch(self, epoch: int, values: Mapping[str, float]) -> None:
+        """Add one epoch row with the given ``{key: value}``."""
+        self._epochs.append((epoch,), values)
+
+    def record_batch(self, step: int, epoch: int, batch: int, values: Mapping[str, float]) -> None:
+        """Add one batch row (``step`` counts training batches from 1)."""
+        self._batches.append((step, epoch, batch), values)
+
+    def set_greater_is_better(self, name: str, greater: bool) -> None:
+        """Record the direction of metric ``name`` (``"auc"``; also covers ``"val_auc"``)."""
+        self._greater[name] = bool(greater)
+
+    def greater_is_better(self, key: str) -> bool | None:
+        """The recorded direction of ``key`` (or of ``key`` without ``val_``); None if unknown.
+
+        Example:
+            >>> h = MetricHistory()
+            >>> h.set_greater_is_better("auc", True)
+            >>> h.greater_is_better("val_auc"), h.greater_is_better("loss")
+            (True, None)
+        """
+        if key in self._greater:
+            return self._greater[key]
+        if key.startswith("val_"):
+            return self._greater.get(key[4:])
+        return None
+
+    def truncate(self, epoch: int) -> None:
+        """Drop the epoch rows and batch rows of epochs ``>= epoch``.
+
+        Example:
+            >>> h = MetricHistory.from_dict({"loss": [3, 2, 1]})
+            >>> h.truncate(1)
+            >>> h.history, h.epoch
+            ({'loss': [3.0]}, [0])
+        """
+        for table in (self._epochs, self._batches):
+            late = table.index_column("epoch") >= epoch
+            if late.any():
+                table.keep_rows(~late)
+
+    # ----- reading, epoch level -----
+    def __getitem__(self, key: str) -> list[float]:
+        if key not in self._epochs:
+            raise KeyError(self._unknown(key))
+        values, present = self._epochs.column(key)
+        return values[present].tolist()
+
+    def _unknown(self, key: object) -> str:
+        hint = " It is a batch-level key: read it with batch_values()." \
+            if key in self._batches else ""
+        return (f"{key!r} is not an epoch-level key of this history.{hint} "
+                f"Available keys: {self.keys()}.")
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._epochs
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return self._epochs.n_rows
+
+    def keys(self) -> list[str]:
+        """Epoch-level keys, in order of first appearance."""
+        return self._epochs.keys
+
+    @property
+    def history(self) -> dict[str, list[float]]:
+        """What ``keras.callbacks.History.history`` would hold for this run."""
+        return {key: self[key] for key in self.keys()}
+
+    @property
+    def epoch(self) -> list[int]:
+        """The epoch index of every epoch row."""
+        return self._epochs.index_column("epoch").tolist()
+
+    def best(self, key: str) -> tuple[int, float]:
+        """``(epoch, value)`` of the first best finite value of ``key``.
+
+        The direction is the recorded one (:meth:`set_greater_is_better`),
+        else a loss or an error is lower-is-better and anything else higher.
+        """
+        if key not in self._epochs:
+            raise KeyError(self._unknown(key))
+        values, present = self._epochs.column(key)
+        epochs = self._epochs.index_column("epoch")[present]
+        greater = self.greater_is_better(key)
+        position = best_position(values[present], guess_greater_is_better(key)
+                                 if greater is None else greater)
+        if position is None:
+            raise ValueError(f"{key!r} has no finite value (all {int(present.sum())} recorded "
+                             f"values are NaN or infinite), so it has no best epoch.")
+        return int(epochs[position]), float(values[present][position])
+
+    # ----- reading, batch level -----
+    @property
+    def batch_keys(self) -> list[str]:
+        """Batch-level keys, in order of first appearance."""
+        return self._batches.keys
+
+    @property
+    def steps(self) -> list[int]:
+        """The step of every batch row."""
+        return self._batches.index_column("step").tolist()
+
+    def batch_values(self, key: str) -> list[float]:
+        """Batch-level values of ``key`` in the rows where it was recorded."""
+        if key not in self._batches:
+            raise KeyError(f"{key!r} is not a batch-level key of this history. "
+                           f"Available batch keys: {self.batch_keys}.")
+        values, present = self._batches.column(key)
+        return values[present].tolist()
+
+    @property
+    def last_step(self) -> int | None:
+        """The step of the last batch row, or None without batch rows."""
+        n = self._batches.n_rows
+        return int(self._batches.index_column("step", n - 1, n)[0]) if n else None
+
+    # ----- frames and files -----
+    def _table(self, level: str) -> Table:
+        if level not in LEVELS:
+            raise ValueError(f"level must be 'epoch' or 'batch'; received {level!r}.")
+        return self._epochs if level == "epoch" else self._batches
+
+    def to_frame(self, level: str = "epoch") -> pandas.DataFrame:
+        """A DataFrame of one level; missing cells are NaN.
+
+        ``"epoch"``: index named ``epoch``, one column per key. ``"batch"``:
+        columns ``step, epoch, batch``, then the keys.
+
+        Example:
+            >>> h = MetricHistory.from_dict({"loss": [0.5, 0.25], "val_loss": [0.75]})
+            >>> h.to_frame()  # doctest: +NORMALIZE_WHITESPACE
+                   loss  val_loss
+            epoch
+            0      0.50       NaN
+            1      0.25      0.75
+        """
+        import pandas as pd
+
+        table = self._table(level)
+        data = {name: table.index_column(name) for name in table.index_names}
+        data.update((key, table.column(key)[0]) for key in table.keys)
+        if level == "batch":
+            return pd.DataFrame(data, columns=list(table.columns))
+        index = pd.Index(data.pop("epoch"), name="epoch")
+        return pd.DataFrame(data, index=index, columns=table.keys)
+
+    def to_csv(self, path: str | os.PathLike, level: str = "epoch") -> Path:
+        """Write one level to ``path`` atomically (a fittrack CSV); return the path."""
+        table = self._table(level)
+        return atomic_write(path, csv_chunks(table))
+
+    @classmethod
+    def from_csv(cls, path: str | os.PathLike, *, sep: str = ",") -> MetricHistory:
+        """Load a fittrack CSV or a Keras ``CSVLogger`` file.
+
+        An epoch file brings its batch file (:func:`batch_csv_path`) along when
+        it exists; a batch file (``step,epoch,batch,...``) loads batch rows only.
+        """
+        history = cls()
+        kind, table = read_csv_table(path, sep)
+        if kind == "batch":
+            history._batches = table
+            return history
+        history._epochs = table
+        sibling = batch_csv_path(path)
+        if sibling.is_file():
+            kind, table = read_csv_table(sibling, sep)
+            if kind != "batch":
+                raise ValueError(f"{str(sibling)!r} should hold the batch rows of "
+                                 f"{str(path)!r} (first columns step,epoch,batch) but starts "
+                                 f"with 'epoch'. Rename or remove it.")
+            history._batches = table
+        return history
+
+    @classmethod
+    def from_dict(cls, history: Mapping[str, Sequence[float]],
+                  epochs: Sequence[int] | None = None) -> MetricHistory:
+        """A store from a Keras ``History.history`` dict (see :mod:`.convert`).
+
+        Example:
+            >>> h = MetricHistory.from_dict({"loss": [4, 3, 2, 1], "val_loss": [2, 1]})
+            >>> h.to_frame()["val_loss"].tolist()
+            [nan, 2.0, nan, 1.0]
+        """
+        store = cls()
+        epoch_list, columns = epoch_columns(history, epochs)
+        store._epochs = Table.from_arrays(EPOCH_INDEX, np.array(epoch_list, dtype=np.int64),
+                                          columns)
+        return store
+
+    def plot(self, *args: Any, **kwargs: Any) -> Any:
+        """Draw the history; see :func:`fittrack.plots.plot_history`."""
+        from fittrack.plots import plot_history
+
+        return plot_history(self, *args, **kwargs)
+
+    def __repr__(self) -> str:
+        keys = self.keys()
+        shown = repr(keys) if len(keys) <= 8 else repr(keys[:8])[:-1] + ", ...]"
+        text = f"MetricHistory({len(self)} epochs, keys={shown}"
+        n_batches = self._batches.n_rows
+        return text + (f", {n_batches} batch rows)" if n_batches else ")")
+
+
+def load_history(path: str | os.PathLike, *, sep: str = ",") -> MetricHistory:
+    """Load a fittrack CSV or a Keras ``CSVLogger`` file (see :meth:`MetricHistory.from_csv`)."""
+    return MetricHistory.from_csv(path, sep=sep)

@@ -1,0 +1,71 @@
+"""Batch-level evaluation on the seeded monitor subsets."""
+
+import keras
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from fittrack import MetricsCallback
+from tests.callbacks.probes import dense_classifier
+
+
+class BatchProbe(keras.callbacks.Callback):
+    """After MetricsCallback: the batch logs, the model's predictions, its train mode."""
+
+    def __init__(self, x):
+        super().__init__()
+        self.x, self.rows = x, []
+
+    def on_train_batch_end(self, batch, logs=None):
+        training = getattr(self.model, "training", None)
+        if "val_auc" in (logs or {}):
+            pred = self.model.predict_on_batch(self.x)
+            self.rows.append((batch, dict(logs), pred, training))
+        else:
+            self.rows.append((batch, None, None, training))
+
+
+def test_every_n_steps_on_the_whole_small_dataset(binary_data):
+    x, y, xv, yv = binary_data              # 200 train rows, 100 validation rows
+    model = dense_classifier(5, 1, "sigmoid")
+    model.compile("adam", "binary_crossentropy")
+    cb = MetricsCallback(["auc"], train_data=(x, y), validation_data=(xv, yv),
+                         batch_frequency=3, monitor_size=1000)
+    probe = BatchProbe(xv)
+    model.fit(x, y, epochs=2, batch_size=50, verbose=0, callbacks=[cb, probe])  # 4 steps/epoch
+    frame = cb.history.to_frame("batch")
+    assert frame["step"].tolist() == [3, 6]
+    assert frame["epoch"].tolist() == [0, 1]
+    assert frame["batch"].tolist() == [2, 1]
+    evaluated = [r for r in probe.rows if r[1] is not None]
+    assert len(evaluated) == 2
+    for (batch, logs, pred, _), value in zip(evaluated, frame["val_auc"]):
+        assert value == pytest.approx(roc_auc_score(yv, pred[:, 0]))
+        assert logs["val_auc"] == value
+    assert "loss" in frame.columns                  # Keras' batch logs are kept too
+
+
+def test_monitor_subsets_are_seeded_and_sized(binary_data):
+    x, y, xv, yv = binary_data
+    runs = []
+    for seed in (0, 0, 1):
+        model = dense_classifier(5, 1, "sigmoid", seed=11)
+        model.compile("adam", "binary_crossentropy")
+        cb = MetricsCallback(["auc"], train_data=(x, y), batch_frequency=2, monitor_size=37,
+                             seed=seed)
+        model.fit(x, y, epochs=1, batch_size=50, verbose=0, callbacks=[cb])
+        assert cb._monitor_sets[0].data.n_rows == 37
+        runs.append(cb._monitor_sets[0].data.y.copy())
+    assert np.array_equal(runs[0], runs[1])
+    assert not np.array_equal(runs[0], runs[2])
+
+
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="torch train/eval modes")
+def test_torch_module_is_back_in_train_mode_after_predicting(binary_data):
+    x, y, xv, yv = binary_data
+    model = dense_classifier(5, 1, "sigmoid")
+    model.compile("adam", "binary_crossentropy")
+    cb = MetricsCallback(["auc"], validation_data=(xv, yv), batch_frequency=1)
+    probe = BatchProbe(xv)
+    model.fit(x, y, epochs=1, batch_size=50, verbose=0, callbacks=[cb, probe])
+    assert [r[3] for r in probe.rows] == [True] * 4

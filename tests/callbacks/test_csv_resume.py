@@ -1,0 +1,78 @@
+"""csv_path streaming and resuming with append=True and initial_epoch."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fittrack import MetricsCallback, load_history
+from tests.callbacks.probes import dense_classifier
+
+
+def test_epoch_and_batch_files_match_the_store(binary_data, tmp_path):
+    x, y, xv, yv = binary_data
+    model = dense_classifier(5, 1, "sigmoid")
+    model.compile("adam", "binary_crossentropy")
+    path = tmp_path / "run.csv"
+    cb = MetricsCallback(["auc", "f1"], (x, y), (xv, yv), batch_frequency=2, csv_path=path)
+    model.fit(x, y, epochs=3, batch_size=50, verbose=0, callbacks=[cb])
+    epochs = pd.read_csv(path)
+    assert list(epochs.columns[:1]) == ["epoch"] and epochs["epoch"].tolist() == [0, 1, 2]
+    assert epochs["val_auc"].tolist() == cb.history["val_auc"]
+    batches = pd.read_csv(tmp_path / "run.batches.csv")
+    assert list(batches.columns[:3]) == ["step", "epoch", "batch"]
+    assert batches["step"].tolist() == [2, 4, 6, 8, 10, 12]
+    assert batches["val_f1"].tolist() == cb.history.batch_values("val_f1")
+    loaded = load_history(path)
+    assert loaded.history == cb.history.history
+    assert loaded.to_frame("batch").equals(cb.history.to_frame("batch"))
+
+
+def test_resume_with_initial_epoch_continues_both_files(binary_data, tmp_path):
+    x, y, xv, yv = binary_data
+    path = tmp_path / "run.csv"
+    model = dense_classifier(5, 1, "sigmoid")
+    model.compile("adam", "binary_crossentropy")
+    first = MetricsCallback(["auc"], validation_data=(xv, yv), batch_frequency=3, csv_path=path)
+    model.fit(x, y, epochs=3, batch_size=50, verbose=0, callbacks=[first])   # 4 steps / epoch
+    # A new process would build a new callback: resume from epoch 2 (epoch 2 is re-run),
+    # adding a metric on the way.
+    resumed = MetricsCallback(["auc", "f1"], validation_data=(xv, yv), batch_frequency=3,
+                              csv_path=path, append=True)
+    model.fit(x, y, epochs=5, initial_epoch=2, batch_size=50, verbose=0, callbacks=[resumed])
+    text = path.read_text().splitlines()
+    assert sum(line.startswith("epoch,") for line in text) == 1
+    frame = pd.read_csv(path)
+    assert frame["epoch"].tolist() == [0, 1, 2, 3, 4]
+    assert frame["val_auc"].iloc[:2].tolist() == first.history["val_auc"][:2]
+    assert frame["val_f1"].iloc[:2].isna().all() and frame["val_f1"].iloc[2:].notna().all()
+    batches = pd.read_csv(tmp_path / "run.batches.csv")
+    assert sum(line.startswith("step,") for line in
+               (tmp_path / "run.batches.csv").read_text().splitlines()) == 1
+    # Steps continue from the 8 batches of epochs 0-1, on the grid an uninterrupted run uses.
+    assert batches["step"].tolist() == [3, 6, 9, 12, 15, 18]
+    assert batches["epoch"].tolist() == [0, 1, 2, 2, 3, 4]
+    assert batches["batch"].tolist() == [2, 1, 0, 3, 2, 1]
+    assert resumed.history.epoch == [0, 1, 2, 3, 4]
+
+
+def test_same_callback_resumed_in_process_keeps_its_history(binary_data, tmp_path):
+    x, y, xv, yv = binary_data
+    model = dense_classifier(5, 1, "sigmoid")
+    model.compile("adam", "binary_crossentropy")
+    cb = MetricsCallback(["auc"], validation_data=(xv, yv), csv_path=tmp_path / "r.csv",
+                         append=True)
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[cb])
+    model.fit(x, y, epochs=4, initial_epoch=2, verbose=0, callbacks=[cb])
+    assert cb.history.epoch == [0, 1, 2, 3]
+    assert pd.read_csv(tmp_path / "r.csv")["epoch"].tolist() == [0, 1, 2, 3]
+
+
+def test_without_append_a_second_run_overwrites(binary_data, tmp_path):
+    x, y, xv, yv = binary_data
+    model = dense_classifier(5, 1, "sigmoid")
+    model.compile("adam", "binary_crossentropy")
+    path = tmp_path / "r.csv"
+    for epochs in (3, 2):
+        cb = MetricsCallback(["auc"], validation_data=(xv, yv), csv_path=path)
+        model.fit(x, y, epochs=epochs, verbose=0, callbacks=[cb])
+    assert pd.read_csv(path)["epoch"].tolist() == [0, 1]

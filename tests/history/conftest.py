@@ -1,0 +1,64 @@
+"""Helpers for the history tests: a naive reference model of the store."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+
+class KerasLikeHistory:
+    """What ``keras.callbacks.History`` does with the logs, written out by hand."""
+
+    def __init__(self) -> None:
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+
+    def on_epoch_end(self, epoch: int, logs: dict) -> None:
+        self.epoch.append(epoch)
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+
+
+def same_floats(a, b) -> bool:
+    """Equal lists of floats where NaN equals NaN and -0.0 differs from 0.0."""
+    a, b = list(a), list(b)
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b):
+        if math.isnan(x) or math.isnan(y):
+            if not (math.isnan(x) and math.isnan(y)):
+                return False
+        elif x != y or math.copysign(1, x) != math.copysign(1, y):
+            return False
+    return True
+
+
+def cells(history, level: str = "epoch") -> list[tuple]:
+    """Every row of a level as (index..., {key: value}) with missing keys absent."""
+    table = history._table(level)
+    index = [table.index_column(name).tolist() for name in table.index_names]
+    columns = {key: table.column(key) for key in table.keys}
+    rows = []
+    for i in range(table.n_rows):
+        values = {key: float(v[i]) for key, (v, p) in columns.items() if p[i]}
+        rows.append((*[col[i] for col in index], values))
+    return rows
+
+
+def same_rows(a: list[tuple], b: list[tuple]) -> bool:
+    """Rows equal cell by cell (NaN equal to NaN, missing distinct from NaN)."""
+    if len(a) != len(b):
+        return False
+    for ra, rb in zip(a, b):
+        if ra[:-1] != rb[:-1] or set(ra[-1]) != set(rb[-1]):
+            return False
+        if not same_floats([ra[-1][k] for k in ra[-1]], [rb[-1][k] for k in ra[-1]]):
+            return False
+    return True
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(12345)
