@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 from typing import Any, Callable
 
 import numpy as np
@@ -39,8 +40,14 @@ SCORE_BASED = frozenset({
     "label_ranking_loss", "coverage_error", "ndcg_score", "dcg_score",
     "d2_log_loss_score", "d2_brier_score",
 })
+#: looked for in the name with case and separators removed (LogCoshError, logcosh)
 LOWER_IS_BETTER_WORDS = ("loss", "error", "deviance", "hinge", "crossentropy",
-                         "divergence", "poisson", "huber", "log_cosh", "false_")
+                         "divergence", "poisson", "huber", "logcosh", "falsepositive",
+                         "falsenegative", "cosineproximity")
+#: whole words of the name: the usual short names of errors (a user's ``rmse``)
+LOWER_IS_BETTER_TOKENS = frozenset({
+    "mse", "mae", "mape", "msle", "rmse", "rmsle", "smape", "medae", "kld", "nll",
+    "bce", "cce", "fpr", "fnr", "wer", "cer", "perplexity"})
 
 
 def underlying_function(fn: Any) -> Any:
@@ -57,9 +64,15 @@ def is_sklearn_function(fn: Any) -> bool:
 
 
 def lower_is_better(name: str) -> bool:
-    """Guess from a name: losses and errors are better lower."""
-    lowered = name.lower()
-    return any(word in lowered for word in LOWER_IS_BETTER_WORDS)
+    """Guess from a name: losses, errors and their short names are better lower.
+
+    >>> [lower_is_better(n) for n in ("rmse", "LogCoshError", "val_mae", "auc", "f1")]
+    [True, True, True, False, False]
+    """
+    words = [w for w in re.split(r"[^a-z0-9]+", name.lower()) if w]
+    squashed = "".join(words)
+    return (any(word in squashed for word in LOWER_IS_BETTER_WORDS)
+            or any(w in LOWER_IS_BETTER_TOKENS for w in words))
 
 
 def _accepts(fn: Callable, param: str) -> bool:
@@ -132,6 +145,9 @@ def make_metric(fn: Callable, *, name: str | None = None,
                 greater_is_better: bool | None = None) -> MetricSpec:
     """Give a user function ``f(y_true, y_pred)`` a name and a direction.
 
+    ``fn`` may also be a ``sklearn.metrics`` function or a Keras metric or
+    loss object; it is wrapped as :func:`~fittrack.metrics.get_metric` does.
+
     >>> import numpy as np
     >>> def worst(y_true, y_pred):
     ...     return np.max(np.abs(y_true - y_pred))
@@ -139,10 +155,19 @@ def make_metric(fn: Callable, *, name: str | None = None,
     >>> spec.name, spec.greater_is_better
     ('worst_error', False)
     """
-    name = name or getattr(underlying_function(fn), "__name__", None)
-    if not name or name == "<lambda>":
-        raise ValueError("make_metric needs name='...' for a function without a name.")
-    spec = sklearn_spec(fn, name) if is_sklearn_function(fn) else user_spec(fn, name)
+    from fittrack.metrics import keras_adapter  # it imports this module
+
+    if keras_adapter.is_keras_metric_class(fn):
+        fn = fn()
+    if keras_adapter.is_keras_metric(fn):  # stateful: reset and updated per evaluation
+        spec = keras_adapter.keras_metric_spec(fn, name)
+    elif keras_adapter.is_keras_loss(fn):
+        spec = keras_adapter.keras_loss_spec(fn, name)
+    else:
+        name = name or getattr(underlying_function(fn), "__name__", None)
+        if not name or name == "<lambda>":
+            raise ValueError("make_metric needs name='...' for a function without a name.")
+        spec = sklearn_spec(fn, name) if is_sklearn_function(fn) else user_spec(fn, name)
     if greater_is_better is None:
         return spec
     return MetricSpec(spec.name, spec.compute, greater_is_better, spec.input,

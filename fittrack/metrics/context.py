@@ -55,6 +55,11 @@ class EvalContext:
                 f"of rows; received y_true of shape {yt.shape} and y_pred of shape "
                 f"{yp.shape}."
             )
+        if yt.shape[0] == 0:
+            raise ValueError(
+                "Metrics need at least one row; received y_true of shape "
+                f"{yt.shape} and y_pred of shape {yp.shape}. Check that the dataset "
+                "(or the validation split) is not empty.")
         self.y_true, self.y_pred = same_rank(yt, yp)
         self.sample_weight = _as_weights(sample_weight, len(yt))
         self._memo: dict[Any, Any] = {}
@@ -125,13 +130,15 @@ def same_rank(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.nd
 
     >>> [a.shape for a in same_rank(np.zeros(4), np.zeros((4, 1)))]
     [(4, 1), (4, 1)]
+    >>> [a.shape for a in same_rank(np.zeros((4, 7)), np.zeros((4, 7, 1)))]
+    [(4, 7, 1), (4, 7, 1)]
     >>> [a.shape for a in same_rank(np.zeros(4), np.zeros((4, 3)))]
     [(4,), (4, 3)]
     """
     if y_pred.ndim == 1:
         y_pred = y_pred[:, None]
-    if y_true.ndim == 1 and y_pred.ndim == 2 and y_pred.shape[1] == 1:
-        y_true = y_true[:, None]
+    if y_pred.ndim == y_true.ndim + 1 and y_pred.shape[-1] == 1:
+        y_true = y_true[..., None]
     elif y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1] == 1:
         y_true = y_true[..., 0]
     return y_true, y_pred

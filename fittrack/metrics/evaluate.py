@@ -2,9 +2,9 @@
 
 One :class:`EvalContext` is built and shared, so the quantities several
 metrics need are computed once. Vector results become one key per element
-(``<name>_<i>``). Non-finite predictions make every value NaN, with one
-warning; with ``on_error="nan"`` a metric that raises is recorded as NaN with a
-warning instead of stopping a run.
+(``<name>_<i>``). Non-finite predictions make every value NaN (under the same
+keys), with one warning; with ``on_error="nan"`` a metric that raises is
+recorded as NaN with a warning instead of stopping a run.
 
 Example:
     >>> import numpy as np
@@ -57,9 +57,23 @@ def evaluate(specs: Sequence[MetricSpec], y_true: Any, y_pred: Any,
     out: dict[str, float] = {}
     for spec in specs:
         key = prefix + spec.name
-        value = _compute(spec, ctx, where, on_error) if finite else float("nan")
+        value = _compute(spec, ctx, where, on_error) if finite else _nan_like(spec, ctx)
         out.update(expand(key, value))
     return out
+
+
+def _nan_like(spec: MetricSpec, ctx: EvalContext) -> Any:
+    """NaN in the shape the metric gives: a vector metric keeps its keys
+    (``name_0``, ``name_1``...) on an evaluation with non-finite predictions."""
+    finite = np.nan_to_num(ctx.y_pred_given, nan=0.0, posinf=0.0, neginf=0.0)
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            shape = np.shape(_as_result(
+                spec.compute(EvalContext(ctx.y_true_given, finite, ctx.sample_weight))))
+    except Exception:  # noqa: BLE001 - only the shape is wanted
+        return float("nan")
+    return np.full(shape, np.nan) if shape else float("nan")
 
 
 def _compute(spec: MetricSpec, ctx: EvalContext, where: str, on_error: str) -> Any:

@@ -1,7 +1,8 @@
 """The one place in ``metrics/`` that imports Keras (lazily).
 
 It wraps ``keras.metrics.Metric`` objects (updated over the whole dataset in
-chunks, then read once), Keras names that fittrack has no exact built-in for
+chunks, then read once), ``keras.losses.Loss`` objects (their per-row loss,
+averaged), Keras names that fittrack has no exact built-in for
 (``binary_io_u``, ``f_beta_score``, ``pearson_correlation``, the focal losses,
 ...), and converts backend tensors returned by ``keras.ops`` user functions.
 
@@ -15,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import inspect
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -45,6 +47,22 @@ def is_keras_metric_class(obj: Any) -> bool:
         hasattr(obj, a) for a in ("update_state", "result", "reset_state"))
 
 
+def is_keras_loss(obj: Any) -> bool:
+    """True for ``keras.losses.Loss`` instances (duck-typed: no import)."""
+    return all(hasattr(obj, a) for a in ("call", "reduction", "name")) \
+        and not inspect.isclass(obj)
+
+
+def keras_loss_spec(loss: Any, name: str | None = None) -> MetricSpec:
+    """A Keras loss object as a metric: its per-row ``call`` (with the object's
+    arguments, e.g. ``Huber(delta=2.0)``), averaged with the sample weights;
+    logged under its ``.name``; lower is better."""
+    name = name or loss.name
+    spec = user_spec(loss.call, name)
+    return replace(spec, greater_is_better=False,
+                   description=f"Keras loss {type(loss).__name__} (per-row, averaged)")
+
+
 def keras_metric_spec(metric: Any, name: str | None = None) -> MetricSpec:
     """Wrap a stateful Keras metric object: reset, update over all rows, read."""
     name = name or metric.name
@@ -60,8 +78,8 @@ def keras_metric_spec(metric: Any, name: str | None = None) -> MetricSpec:
         return convert_to_numpy(metric.result())
 
     doc = f"Keras metric {type(metric).__name__} (stateful, evaluated in one pass)"
-    return MetricSpec(name, compute, not lower_is_better(name), "values", doc,
-                      stateful=True)
+    lower = lower_is_better(name) or lower_is_better(type(metric).__name__)
+    return MetricSpec(name, compute, not lower, "values", doc, stateful=True)
 
 
 def from_keras_name(name: str) -> MetricSpec | None:
@@ -83,9 +101,11 @@ def from_keras_name(name: str) -> MetricSpec | None:
             continue
         if is_keras_metric(obj):
             return keras_metric_spec(obj, name)
-        if hasattr(obj, "call") and hasattr(obj, "reduction"):  # a Loss object
-            obj = getattr(obj, "fn", obj)
-        return user_spec(obj, name)
+        if is_keras_loss(obj):
+            return keras_loss_spec(obj, name)
+        spec = user_spec(obj, name)
+        # anything found only among the losses (dice, tversky, ...) is a loss
+        return replace(spec, greater_is_better=False) if module is keras.losses else spec
     return None
 
 

@@ -2,9 +2,10 @@
 
 Accepted: a name (built-in, Keras, Keras 2 or scikit-learn spelling), a
 :class:`MetricSpec`, a ``sklearn.metrics`` function (or a ``functools.partial``
-of one), a ``keras.metrics.Metric`` object or class, or any callable
+of one), a ``keras.metrics.Metric`` object or class, a ``keras.losses.Loss``
+object, or any callable
 ``f(y_true, y_pred)``. The key is the name as given, a callable's
-``__name__``, or a Keras metric's ``.name``.
+``__name__``, or a Keras metric's or loss's ``.name``.
 
 Example:
     >>> [s.name for s in resolve_metrics(["acc", "mse", "cosine"])]
@@ -42,6 +43,8 @@ def get_metric(metric: Any) -> MetricSpec:
         metric = metric()
     if keras_adapter.is_keras_metric(metric):
         return keras_adapter.keras_metric_spec(metric)
+    if keras_adapter.is_keras_loss(metric):
+        return keras_adapter.keras_loss_spec(metric)
     if callable(metric):
         return adapters.user_spec(metric, _callable_name(metric))
     raise TypeError(

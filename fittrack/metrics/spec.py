@@ -80,8 +80,12 @@ class MetricSpec:
 
 
 def _as_result(value: Any) -> float | np.ndarray:
-    """A float for a scalar result, a 1-D float64 array for a vector."""
+    """A float for a scalar or one-element result, a 1-D float64 array for a vector.
+
+    A one-element vector (Keras' ``FBetaScore()`` on a one-unit output returns
+    shape ``(1,)``) is a scalar, so it is logged under the name as given.
+    """
     arr = np.asarray(value, dtype=np.float64)
-    if arr.ndim == 0:
-        return float(arr)
+    if arr.size == 1:
+        return float(arr.reshape(()))
     return arr.reshape(-1)
