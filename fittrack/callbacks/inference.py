@@ -34,12 +34,13 @@ class BatchedInputs:
     """Inputs split once into ``ceil(n / batch_size)`` equal batches.
 
     The batch size is evened out (``n=1100, batch_size=1024`` gives two batches
-    of 550) so the padding is at most one row per batch.
+    of 550) so the padding is at most one row per batch; with ``exact=True``
+    (stateful RNNs, whose batch size is fixed) every batch has ``batch_size`` rows.
     """
 
-    def __init__(self, x: Any, n_rows: int, batch_size: int):
+    def __init__(self, x: Any, n_rows: int, batch_size: int, exact: bool = False):
         n_batches = max(1, math.ceil(n_rows / batch_size))
-        self.batch_rows = math.ceil(n_rows / n_batches)
+        self.batch_rows = batch_size if exact else math.ceil(n_rows / n_batches)
         self.n_rows = n_rows
         self.batches = [self._batch(x, start) for start in
                         range(0, n_rows, self.batch_rows)]
@@ -61,25 +62,59 @@ class BatchedInputs:
 
 @contextlib.contextmanager
 def inference_mode(model: Any) -> Iterator[None]:
-    """Keep a torch-backed model in eval mode only inside the block."""
-    if keras.backend.backend() != "torch" or not hasattr(model, "train"):
-        yield
-        return
+    """Predict without disturbing training, only inside the block.
+
+    A torch-backed model is in eval mode inside and back in its previous mode
+    after; stateful RNN layers start from zero states inside and get their
+    training states back after.
+    """
+    layers = stateful_layers(model)
+    saved = [[keras.ops.convert_to_numpy(v.value) for v in layer.states] for layer in layers]
+    for layer in layers:
+        layer.reset_state()
+    torch_module = keras.backend.backend() == "torch" and hasattr(model, "train")
     was_training = bool(getattr(model, "training", False))
-    model.eval()
+    if torch_module:
+        model.eval()
     try:
         yield
     finally:
-        model.train(was_training)
+        if torch_module:
+            model.train(was_training)
+        for layer, values in zip(layers, saved):
+            for variable, value in zip(layer.states, values):
+                variable.assign(value)
 
 
-def flatten_outputs(result: Any) -> list[tuple[Any, np.ndarray]]:
-    """``[(key, array)]`` for one output, a list of outputs or a dict of outputs."""
+def stateful_layers(model: Any) -> list[Any]:
+    """RNN layers built with ``stateful=True`` (their states are variables)."""
+    flatten = getattr(model, "_flatten_layers", None)
+    if flatten is None:
+        return []
+    return [layer for layer in flatten(include_self=False)
+            if getattr(layer, "stateful", False) and getattr(layer, "states", None) is not None]
+
+
+def fixed_batch_size(model: Any) -> int | None:
+    """The batch size a stateful RNN requires, or None."""
+    sizes = {int(getattr(layer, "_expected_batch_size", 0) or 0) for layer in stateful_layers(model)}
+    sizes.discard(0)
+    return sizes.pop() if len(sizes) == 1 else None
+
+
+def flatten_outputs(result: Any, rows: int | None = None) -> list[tuple[Any, np.ndarray]]:
+    """``[(key, array)]`` for one output, a list of outputs or a dict of outputs.
+
+    ``rows`` keeps the first rows only: under ``tf.distribute.MirroredStrategy``
+    ``predict_on_batch`` returns every replica's copy of the batch, one after another.
+    """
     if isinstance(result, dict):
-        return [(k, np.asarray(v)) for k, v in result.items()]
-    if isinstance(result, (list, tuple)):
-        return [(i, np.asarray(v)) for i, v in enumerate(result)]
-    return [(None, np.asarray(result))]
+        pairs = list(result.items())
+    elif isinstance(result, (list, tuple)):
+        pairs = list(enumerate(result))
+    else:
+        pairs = [(None, result)]
+    return [(k, np.asarray(v)[:rows]) for k, v in pairs]
 
 
 class Predictor:

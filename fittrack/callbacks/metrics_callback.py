@@ -17,33 +17,23 @@ Example:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Any
 
 import keras
 import numpy as np
 
 from fittrack.callbacks import checks, monitors
-from fittrack.callbacks.data import ArrayData, monitor_rows, parse_data
-from fittrack.callbacks.inference import DEFAULT_BATCH_SIZE, BatchedInputs, Predictor
+from fittrack.callbacks.data import parse_data
+from fittrack.callbacks.distribution import is_chief
+from fittrack.callbacks.eval_sets import ArraySet, StreamSet, build_set
+from fittrack.callbacks.inference import DEFAULT_BATCH_SIZE, Predictor, fixed_batch_size
 from fittrack.callbacks.logs import KERAS_SUFFIX, merge_into_logs
 from fittrack.callbacks.outputs import OutputPlan
 from fittrack.callbacks.schedule import Schedule
+from fittrack.callbacks.streams import is_stream, parse_stream
 from fittrack.history import CsvStream, MetricHistory
 
 DRY_RUN_ROWS = 256
-
-
-@dataclass
-class _EvalSet:
-    """One dataset as evaluated: pre-batched inputs and targets per output."""
-
-    key: str          # buffer key: "train", "val", "train_monitor", ...
-    prefix: str       # "" or "val_"
-    where: str        # for messages
-    data: ArrayData
-    batched: BatchedInputs
-    targets: list[np.ndarray]
 
 
 class MetricsCallback(keras.callbacks.Callback):
@@ -65,7 +55,9 @@ class MetricsCallback(keras.callbacks.Callback):
             functions, callables ``f(y_true, y_pred)`` in NumPy or ``keras.ops``,
             ``keras.metrics.Metric`` objects; or a dict ``{output_name: [...]}``
             for a multi-output model.
-        train_data: ``(x, y)`` or ``(x, y, sample_weight)``, or None.
+        train_data: ``(x, y)`` or ``(x, y, sample_weight)`` arrays, a
+            ``tf.data.Dataset`` or ``keras.utils.PyDataset`` of such batches, a
+            generator of them (with ``train_steps``), or None.
         validation_data: same forms, or None.
         batch_frequency: also evaluate every N training batches (on the
             monitor subsets), or None.
@@ -78,6 +70,8 @@ class MetricsCallback(keras.callbacks.Callback):
         append: continue an existing ``csv_path`` and this callback's history
             (resume with ``fit(..., initial_epoch=k)``).
         seed: seed of the monitor subsets.
+        train_steps, validation_steps: batches read from a streamed source at
+            each evaluation; required for sources that do not end.
 
     Attributes:
         history: the run's :class:`~fittrack.MetricHistory`.
@@ -87,21 +81,24 @@ class MetricsCallback(keras.callbacks.Callback):
                  batch_frequency: int | None = None, monitor_size: int = 1024,
                  epoch_frequency: int = 1, batch_size: int | None = None,
                  csv_path: str | os.PathLike | None = None, append: bool = False,
-                 seed: int = 0):
+                 seed: int = 0, *, train_steps: int | None = None,
+                 validation_steps: int | None = None):
         super().__init__()
         _check_int("batch_frequency", batch_frequency, allow_none=True)
         _check_int("monitor_size", monitor_size)
         _check_int("epoch_frequency", epoch_frequency)
         _check_int("batch_size", batch_size, allow_none=True)
+        _check_int("train_steps", train_steps, allow_none=True)
+        _check_int("validation_steps", validation_steps, allow_none=True)
         self._plan = OutputPlan.from_argument(metrics)
-        self._train = parse_data(train_data, "train_data")
-        self._val = parse_data(validation_data, "validation_data")
+        self._train = _parse_source(train_data, "train_data", train_steps)
+        self._val = _parse_source(validation_data, "validation_data", validation_steps)
         if self._train is None and self._val is None:
             raise ValueError("MetricsCallback needs data to evaluate: pass train_data=(x, y) "
                              "and/or validation_data=(x_val, y_val).")
         self.batch_frequency, self.monitor_size = batch_frequency, monitor_size
         self.epoch_frequency, self.seed = epoch_frequency, seed
-        self.batch_size = batch_size or DEFAULT_BATCH_SIZE
+        self.batch_size, self._batch_size_given = batch_size or DEFAULT_BATCH_SIZE, batch_size
         self.csv_path, self.append = csv_path, bool(append)
         self.history = MetricHistory()
         self._schedule = Schedule(epoch_frequency, batch_frequency)
@@ -157,7 +154,8 @@ class MetricsCallback(keras.callbacks.Callback):
             loaded = self.append and self.csv_path is not None and os.path.exists(self.csv_path)
             self.history = MetricHistory.from_csv(self.csv_path) if loaded else MetricHistory()
         self.history.set_greater_is_better("loss", False)
-        if self.csv_path is not None:
+        self._stream = None
+        if self.csv_path is not None and is_chief():
             self._stream = CsvStream(self.csv_path, self.history)
             self._stream.check_writable()
             self._stream.start(append=self.append)
@@ -171,49 +169,58 @@ class MetricsCallback(keras.callbacks.Callback):
             return initial_epoch * int(steps)
         return self.history.last_step or 0
 
-    def _prepare(self, model: Any) -> tuple[list[_EvalSet], list[_EvalSet]]:
+    def _prepare(self, model: Any) -> tuple[list, list]:
         roles = [("train", "", "train_data", self._train),
                  ("val", "val_", "validation_data", self._val)]
         epoch_sets, monitor_sets = [], []
         rng = np.random.default_rng(self.seed)
+        batch_size, exact = self._inference_batch_size(model)
         for key, prefix, role, data in roles:
             if data is None:
                 continue
-            batched = BatchedInputs(data.x, data.n_rows, self.batch_size)
-            first = self._predictor.predict(model, batched.head(), key + "_check")
-            if not self._plan.outputs:
-                self._plan.bind(first, getattr(model, "output_names", None))
-                for k, greater in self._plan.directions().items():
-                    self.history.set_greater_is_better(k, greater)
-                    self.history.set_greater_is_better(k + KERAS_SUFFIX, greater)
-            targets = self._plan.targets(data.y, role)
-            for out, y in zip(self._plan.outputs, targets):
-                pred = first[out.position][1]
-                checks.check_target_shape(y, pred, role, out.name)
-                checks.check_labels(y, pred, role, out.name)
-            rows = min(DRY_RUN_ROWS, data.n_rows, batched.batch_rows)
-            checks.dry_run(self._plan, targets, first, data.sample_weight, rows, role)
-            epoch_sets.append(_EvalSet(key, prefix, f"the {role}", data, batched, targets))
+            eval_set = build_set(key, prefix, role, data, batch_size, exact)
+            self._check(model, eval_set)
+            epoch_sets.append(eval_set)
             if self.batch_frequency is not None:
-                monitor_sets.append(self._monitor_set(key, prefix, role, data, rng))
+                monitor_sets.append(eval_set.monitor(self.monitor_size, rng))
         return epoch_sets, monitor_sets
 
-    def _monitor_set(self, key: str, prefix: str, role: str, data: ArrayData,
-                     rng: np.random.Generator) -> _EvalSet:
-        rows = monitor_rows(data.n_rows, self.monitor_size, rng)
-        subset = data if rows is None else data.take(rows)
-        batched = BatchedInputs(subset.x, subset.n_rows, self.batch_size)
-        targets = self._plan.targets(subset.y, role)
-        return _EvalSet(key + "_monitor", prefix, f"the {role} monitor subset", subset,
-                        batched, targets)
+    def _inference_batch_size(self, model: Any) -> tuple[int, bool]:
+        """The batch size to predict with; a stateful RNN's fixed one if there is one."""
+        fixed = fixed_batch_size(model)
+        if fixed is None:
+            return self.batch_size, False
+        if self._batch_size_given and self._batch_size_given != fixed:
+            raise ValueError(
+                f"The model has stateful RNN layers built for batches of {fixed} rows, so "
+                f"MetricsCallback must predict in batches of {fixed}; received "
+                f"batch_size={self._batch_size_given}. Leave batch_size=None.")
+        return fixed, True
 
-    def _evaluate_sets(self, sets: list[_EvalSet]) -> dict[str, float]:
+    def _check(self, model: Any, eval_set: ArraySet | StreamSet) -> None:
+        """Bind the outputs, check the targets and dry-run every metric, before training."""
+        first, y, weights, rows = eval_set.head(self._predictor, model)
+        if not self._plan.outputs:
+            self._plan.bind(first, getattr(model, "output_names", None))
+            for k, greater in self._plan.directions().items():
+                self.history.set_greater_is_better(k, greater)
+                self.history.set_greater_is_better(k + KERAS_SUFFIX, greater)
+        targets = self._plan.targets(y, eval_set.role)
+        for out, target in zip(self._plan.outputs, targets):
+            pred = first[out.position][1]
+            checks.check_target_shape(target, pred, eval_set.role, out.name)
+            checks.check_labels(target, pred, eval_set.role, out.name)
+        checks.dry_run(self._plan, targets, first, weights, min(DRY_RUN_ROWS, rows),
+                       eval_set.role)
+
+    def _evaluate_sets(self, sets: list) -> dict[str, float]:
         model = self.model  # on JAX this syncs the training state into the model
         values: dict[str, float] = {}
         for s in sets:
-            predictions = self._predictor.predict(model, s.batched, s.key)
-            values.update(self._plan.evaluate(s.targets, predictions, s.data.sample_weight,
-                                              s.prefix, s.where, on_error="nan"))
+            y, predictions, weights = s.run(self._predictor, model)
+            targets = self._plan.targets(y, s.role)
+            values.update(self._plan.evaluate(targets, predictions, weights, s.prefix, s.where,
+                                              on_error="nan"))
         return values
 
     def _direction(self, key: str) -> bool | None:
@@ -223,6 +230,12 @@ class MetricsCallback(keras.callbacks.Callback):
     def _flush(self) -> None:
         if self._stream is not None:
             self._stream.flush()
+
+
+def _parse_source(data: Any, role: str, steps: int | None) -> Any:
+    if data is not None and is_stream(data):
+        return parse_stream(data, role, steps)
+    return parse_data(data, role)
 
 
 def _check_int(name: str, value: Any, allow_none: bool = False) -> None:

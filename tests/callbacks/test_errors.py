@@ -84,3 +84,30 @@ def test_non_binary_labels_for_a_binary_metric_are_named():
     cb = MetricsCallback(["auc"], validation_data=(X, np.linspace(0, 1, 40)))
     with pytest.raises(MetricError, match="'auc'.*0 and 1"):
         fit_with(cb)
+
+
+def test_nan_predictions_are_recorded_with_a_warning_and_training_goes_on():
+    from fittrack.metrics import NonFinitePredictionWarning
+
+    model = dense_classifier(5, 1, "sigmoid")
+    model.compile("adam", "binary_crossentropy")
+    x_bad = X.copy()
+    x_bad[7] = np.inf                              # one validation row the model maps to NaN
+    cb = MetricsCallback(["auc", "accuracy"], train_data=(X, Y_BIN), validation_data=(x_bad, Y_BIN))
+    with pytest.warns(NonFinitePredictionWarning, match="validation_data.*val_auc, val_accuracy"):
+        model.fit(X, Y_BIN, epochs=3, verbose=0, callbacks=[cb])
+    assert cb.history.epoch == [0, 1, 2]
+    assert np.isnan(cb.history["val_auc"]).all() and np.isnan(cb.history["val_accuracy"]).all()
+    assert np.isfinite(cb.history["auc"]).all()
+
+
+def test_auc_with_one_class_present_is_nan_with_a_warning():
+    from fittrack.metrics import UndefinedMetricWarning
+
+    model = dense_classifier(5, 1, "sigmoid")
+    model.compile("adam", "binary_crossentropy")
+    cb = MetricsCallback(["auc", "accuracy"], validation_data=(X, np.ones(40, dtype="int64")))
+    with pytest.warns(UndefinedMetricWarning, match="auc is undefined"):
+        model.fit(X, Y_BIN, epochs=1, verbose=0, callbacks=[cb])
+    assert np.isnan(cb.history["val_auc"][0])
+    assert 0.0 <= cb.history["val_accuracy"][0] <= 1.0

@@ -1,0 +1,120 @@
+"""A dataset as the callback evaluates it: in memory (pre-batched) or streamed.
+
+Both kinds answer the same three questions: the first batch's predictions
+(for the checks before training), a full evaluation (targets, predictions,
+weights), and a seeded monitor subset for the batch-level evaluations.
+
+Example:
+    >>> import numpy as np
+    >>> from fittrack.callbacks.data import parse_data
+    >>> s = build_set("val", "val_", "validation_data", parse_data((np.zeros((5, 2)), np.zeros(5)),
+    ...               "validation_data"), batch_size=2)
+    >>> type(s).__name__, s.batched.batch_rows
+    ('ArraySet', 2)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from fittrack.callbacks.data import ArrayData, monitor_rows
+from fittrack.callbacks.inference import BatchedInputs, Predictor, flatten_outputs, inference_mode
+from fittrack.callbacks.streams import StreamData, is_py_dataset, is_tf_dataset
+
+Predictions = list  # [(output key, array)]
+
+
+class ArraySet:
+    """In-memory rows, split once into fixed-shape batches; targets fixed."""
+
+    def __init__(self, key: str, prefix: str, role: str, data: ArrayData, batch_size: int,
+                 exact: bool = False):
+        self.key, self.prefix, self.role, self.where = key, prefix, role, f"the {role}"
+        self.data, self.batch_size, self.exact = data, batch_size, exact
+        self.batched = BatchedInputs(data.x, data.n_rows, batch_size, exact)
+
+    def head(self, predictor: Predictor, model: Any) -> tuple[Predictions, Any, Any, int]:
+        """Predictions of the first batch, targets, weights, and the rows predicted."""
+        rows = min(self.batched.batch_rows, self.data.n_rows)
+        first = predictor.predict(model, self.batched.head(), self.key + "_check")
+        return first, self.data.y, self.data.sample_weight, rows
+
+    def run(self, predictor: Predictor, model: Any) -> tuple[Any, Predictions, Any]:
+        """Targets, predictions of every row, weights."""
+        return self.data.y, predictor.predict(model, self.batched, self.key), self.data.sample_weight
+
+    def monitor(self, size: int, rng: np.random.Generator) -> "ArraySet":
+        """A seeded subset of ``size`` rows (all rows if fewer)."""
+        rows = monitor_rows(self.data.n_rows, size, rng)
+        subset = self.data if rows is None else self.data.take(rows)
+        out = ArraySet(self.key + "_monitor", self.prefix, self.role, subset, self.batch_size,
+                       self.exact)
+        out.where = f"the {self.role} monitor subset"
+        return out
+
+
+class StreamSet:
+    """A streamed source, read once per evaluation; targets come with the inputs."""
+
+    def __init__(self, key: str, prefix: str, role: str, data: StreamData, batch_size: int):
+        self.key, self.prefix, self.role, self.where = key, prefix, role, f"the {role}"
+        self.data, self.batch_size = data, batch_size
+        self._first: tuple | None = None
+
+    def head(self, predictor: Predictor, model: Any) -> tuple[Predictions, Any, Any, int]:
+        """Predictions, targets and weights of the first batch, and its rows.
+
+        A generator's first batch is consumed here (it cannot be rewound).
+        """
+        peekable = is_tf_dataset(self.data.source) or is_py_dataset(self.data.source)
+        x, y, w = self.data.first() if peekable else next(iter(self.data.batches()))
+        with inference_mode(model):
+            first = flatten_outputs(model.predict_on_batch(x), rows=_rows(y))
+        return first, y, w, len(first[0][1])
+
+    def run(self, predictor: Predictor, model: Any) -> tuple[Any, Predictions, Any]:
+        """One pass: targets, predictions and weights collected batch by batch."""
+        ys, outs, ws = [], [], []
+        with inference_mode(model):
+            for x, y, w in self.data.batches():
+                outs.append(flatten_outputs(model.predict_on_batch(x), rows=_rows(y)))
+                ys.append(y)
+                ws.append(w)
+        if not outs:
+            raise ValueError(f"{self.role} produced no batches at this evaluation.")
+        predictions = [(k, np.concatenate([o[i][1] for o in outs])) for i, (k, _) in
+                       enumerate(outs[0])]
+        weights = None if ws[0] is None else np.concatenate(ws).astype(np.float64)
+        return _concat_trees(ys), predictions, weights
+
+    def monitor(self, size: int, rng: np.random.Generator) -> ArraySet:
+        """``size`` rows drawn with ``rng`` in one pass, kept in memory."""
+        out = ArraySet(self.key + "_monitor", self.prefix, self.role, self.data.sample(size, rng),
+                       self.batch_size)
+        out.where = f"the {self.role} monitor subset"
+        return out
+
+
+def build_set(key: str, prefix: str, role: str, data: ArrayData | StreamData,
+              batch_size: int, exact: bool = False) -> ArraySet | StreamSet:
+    """The evaluation set for parsed ``train_data``/``validation_data``."""
+    if isinstance(data, StreamData):
+        return StreamSet(key, prefix, role, data, batch_size)
+    return ArraySet(key, prefix, role, data, batch_size, exact)
+
+
+def _rows(tree: Any) -> int:
+    while isinstance(tree, (dict, list, tuple)):
+        tree = next(iter(tree.values())) if isinstance(tree, dict) else tree[0]
+    return len(tree)
+
+
+def _concat_trees(trees: list[Any]) -> Any:
+    head = trees[0]
+    if isinstance(head, dict):
+        return {k: _concat_trees([t[k] for t in trees]) for k in head}
+    if isinstance(head, (list, tuple)):
+        return type(head)(_concat_trees([t[i] for t in trees]) for i in range(len(head)))
+    return np.concatenate(trees)

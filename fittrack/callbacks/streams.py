@@ -1,0 +1,163 @@
+"""Streaming datasets: ``tf.data.Dataset``, ``keras.utils.PyDataset``, generators.
+
+A stream is read batch by batch at each evaluation; the targets and weights of
+each batch are taken from the same element as its inputs, so a shuffling
+pipeline cannot misalign labels and predictions. A ``PyDataset`` is indexed
+directly (no worker pool is started and its ``on_epoch_end`` is not called).
+A source that does not end (a repeating ``tf.data.Dataset``, a generator) needs
+``steps``: the number of batches each evaluation reads.
+
+Example:
+    >>> import numpy as np
+    >>> def batches():
+    ...     while True:
+    ...         yield np.zeros((4, 2)), np.ones(4)
+    >>> stream = parse_stream(batches(), "validation_data", steps=3)
+    >>> sum(len(y) for _, y, _ in stream.batches())
+    12
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Iterator
+
+import numpy as np
+
+from fittrack.callbacks.data import ArrayData, map_leaves, to_numpy
+
+INFINITE, UNKNOWN = -1, -2  # tf.data cardinalities
+
+
+def is_tf_dataset(obj: Any) -> bool:
+    """A ``tf.data.Dataset`` (duck-typed, so TensorFlow is not imported)."""
+    return type(obj).__module__.startswith("tensorflow") and hasattr(obj, "cardinality")
+
+
+def is_py_dataset(obj: Any) -> bool:
+    """A ``keras.utils.PyDataset`` (or a legacy ``Sequence``)."""
+    return hasattr(obj, "__getitem__") and hasattr(obj, "__len__") and hasattr(obj, "on_epoch_end")
+
+
+def is_stream(obj: Any) -> bool:
+    """Any source read batch by batch."""
+    return is_tf_dataset(obj) or is_py_dataset(obj) or inspect.isgenerator(obj) or (
+        hasattr(obj, "__next__") and hasattr(obj, "__iter__"))
+
+
+class StreamData:
+    """A batched source, re-read at every evaluation.
+
+    Args:
+        source: the dataset, PyDataset or generator.
+        role: ``"train_data"`` or ``"validation_data"`` (for messages).
+        steps: batches per evaluation; required for sources that do not end.
+    """
+
+    def __init__(self, source: Any, role: str, steps: int | None):
+        self.source, self.role, self.steps = source, role, steps
+
+    def batches(self) -> Iterator[tuple[Any, Any, np.ndarray | None]]:
+        """``(x, y, sample_weight)`` NumPy batches of one evaluation."""
+        for i, element in enumerate(self._elements()):
+            if self.steps is not None and i >= self.steps:
+                return
+            yield split_element(element, self.role)
+
+    def _elements(self) -> Iterator[Any]:
+        if is_py_dataset(self.source):
+            n = len(self.source) if self.steps is None else self.steps
+            return (self.source[i % len(self.source)] for i in range(n))
+        if is_tf_dataset(self.source):
+            return iter(self.source.as_numpy_iterator())
+        return self.source
+
+    def first(self) -> tuple[Any, Any, np.ndarray | None]:
+        """The first batch (for the checks before training)."""
+        if is_py_dataset(self.source):
+            return split_element(self.source[0], self.role)
+        if is_tf_dataset(self.source):
+            return split_element(next(iter(self.source.take(1).as_numpy_iterator())), self.role)
+        raise TypeError("generators cannot be peeked at; use StreamData.batches()")
+
+    def sample(self, size: int, rng: np.random.Generator) -> ArrayData:
+        """``size`` rows drawn uniformly in one pass: the rows with the smallest random keys."""
+        parts: list[tuple[np.ndarray, np.ndarray, ArrayData]] = []  # (keys, row index, rows)
+        threshold, seen = np.inf, 0
+        for x, y, w in self.batches():
+            n = len(_first_leaf(y))
+            keys = rng.random(n)
+            chosen = np.flatnonzero(keys < threshold)
+            if len(chosen):
+                parts.append((keys[chosen], seen + chosen, ArrayData(x, y, w, n).take(chosen)))
+            seen += n
+            if sum(len(p[0]) for p in parts) > 4 * size:
+                parts, threshold = _smallest(parts, size)
+        if not parts:
+            raise ValueError(f"{self.role} produced no rows; pass a non-empty dataset.")
+        parts, _ = _smallest(parts, size)
+        keys, index, data = _concat(parts)
+        return data.take(np.argsort(index, kind="stable"))
+
+
+def parse_stream(source: Any, role: str, steps: int | None) -> StreamData:
+    """Check a streaming source before training; infinite ones need ``steps``."""
+    if is_tf_dataset(source):
+        cardinality = int(source.cardinality())
+        if cardinality == INFINITE and steps is None:
+            raise ValueError(_needs_steps(role, "a tf.data.Dataset that repeats forever"))
+        if cardinality == 0:
+            raise ValueError(f"{role} is an empty tf.data.Dataset; pass one with at least one batch.")
+    elif is_py_dataset(source):
+        if getattr(source, "num_batches", 1) is None and steps is None:
+            raise ValueError(_needs_steps(role, "a PyDataset without a length"))
+        if steps is None and len(source) == 0:
+            raise ValueError(f"{role} is an empty PyDataset; pass one with at least one batch.")
+    elif steps is None:
+        raise ValueError(_needs_steps(role, "a generator (it may not end, and it cannot be "
+                                            "restarted)"))
+    return StreamData(source, role, steps)
+
+
+def split_element(element: Any, role: str) -> tuple[Any, Any, np.ndarray | None]:
+    """``(x, y)`` or ``(x, y, w)`` of one batch, as NumPy."""
+    if not isinstance(element, (tuple, list)) or len(element) not in (2, 3):
+        raise TypeError(f"Each batch of {role} must be (x, y) or (x, y, sample_weight); "
+                        f"received {type(element).__name__}. Unlabelled batches cannot be scored.")
+    x, y = map_leaves(to_numpy, element[0]), map_leaves(to_numpy, element[1])
+    w = None if len(element) == 2 or element[2] is None else to_numpy(element[2]).reshape(-1)
+    return x, y, w
+
+
+def _needs_steps(role: str, what: str) -> str:
+    key = "train_steps" if role == "train_data" else "validation_steps"
+    return (f"{role} is {what}, so each evaluation needs a number of batches: pass "
+            f"MetricsCallback(..., {key}=N).")
+
+
+def _first_leaf(tree: Any) -> np.ndarray:
+    while isinstance(tree, (dict, list, tuple)):
+        tree = next(iter(tree.values())) if isinstance(tree, dict) else tree[0]
+    return tree
+
+
+def _smallest(parts: list, size: int) -> tuple[list, float]:
+    """Keep the ``size`` rows with the smallest keys; return them and the largest kept key."""
+    keys, index, data = _concat(parts)
+    keep = np.sort(np.argsort(keys, kind="stable")[:size])
+    return [(keys[keep], index[keep], data.take(keep))], float(keys[keep].max())
+
+
+def _concat(parts: list) -> tuple[np.ndarray, np.ndarray, ArrayData]:
+    def join(trees: list[Any]) -> Any:
+        head = trees[0]
+        if isinstance(head, dict):
+            return {k: join([t[k] for t in trees]) for k in head}
+        if isinstance(head, (list, tuple)):
+            return type(head)(join([t[i] for t in trees]) for i in range(len(head)))
+        return np.concatenate(trees)
+    datas = [p[2] for p in parts]
+    w = None if datas[0].sample_weight is None else np.concatenate([d.sample_weight for d in datas])
+    data = ArrayData(join([d.x for d in datas]), join([d.y for d in datas]), w,
+                     sum(d.n_rows for d in datas))
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), data
