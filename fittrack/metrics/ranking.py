@@ -39,15 +39,47 @@ def binary_curve(scores: np.ndarray, positive: np.ndarray,
     >>> fps.tolist(), tps.tolist()
     ([0.0, 1.0, 2.0], [1.0, 2.0, 2.0])
     """
-    order = np.argsort(scores, kind="stable")[::-1]
-    s = scores[order]
-    y = positive[order].astype(np.float64)
-    w = np.ones_like(y) if weights is None else weights[order]
-    last_of_tie = np.flatnonzero(np.diff(s)).tolist() + [len(s) - 1]
-    idx = np.asarray(last_of_tie, dtype=np.int64)
+    bits = sortable_bits(scores)
+    n = len(scores)
+    if bits is not None and weights is None:
+        # One sort of (score bits, label bit): no argsort, no gathers.
+        key = np.sort((bits << np.uint64(1)) | positive.astype(np.uint64))[::-1]
+        y = (key & np.uint64(1)).astype(np.float64)
+        thresholds, w = key >> np.uint64(1), None
+    else:
+        if bits is not None:  # (score bits, row index): a sort is faster than an argsort
+            key = np.sort((bits << np.uint64(32)) | np.arange(n, dtype=np.uint64))[::-1]
+            order, thresholds = (key & np.uint64(0xFFFFFFFF)).astype(np.int64), key >> np.uint64(32)
+        else:
+            order = np.argsort(scores)[::-1]
+            thresholds = scores[order]
+        y = positive[order].astype(np.float64)
+        w = None if weights is None else weights[order]
+    idx = np.append(np.flatnonzero(thresholds[1:] != thresholds[:-1]), n - 1)
+    if w is None:
+        tps = np.cumsum(y)[idx]
+        return (idx + 1) - tps, tps
     tps = np.cumsum(y * w)[idx]
-    fps = np.cumsum(w)[idx] - tps
-    return fps, tps
+    return np.cumsum(w)[idx] - tps, tps
+
+
+def sortable_bits(scores: np.ndarray) -> np.ndarray | None:
+    """Unsigned keys ordered as the scores, when every score is exact in float32.
+
+    Model outputs are float32 (or float16): their 32-bit patterns, with the
+    sign bit flipped for positives and all bits flipped for negatives, sort
+    like the values, so one ``np.sort`` of packed integers replaces an argsort.
+    None for scores that need float64.
+
+    >>> sortable_bits(np.array([0.5, -2.0, 0.0, -0.0, 3.0])).argsort().tolist()
+    [1, 2, 3, 0, 4]
+    """
+    s32 = scores.astype(np.float32)
+    if not np.array_equal(s32, scores):
+        return None
+    bits = (s32 + np.float32(0.0)).view(np.uint32).astype(np.uint64)  # -0.0 -> +0.0
+    negative = (bits >> np.uint64(31)) == 1
+    return np.where(negative, bits ^ np.uint64(0xFFFFFFFF), bits | np.uint64(0x80000000))
 
 
 def auc_from_curve(fps: np.ndarray, tps: np.ndarray) -> float:
