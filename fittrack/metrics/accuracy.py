@@ -60,13 +60,13 @@ def _sparse_targets(ctx: EvalContext) -> np.ndarray:
 
 def sparse_categorical_accuracy(ctx: EvalContext) -> float:
     """Share of rows whose integer label is the arg-max of the scores."""
-    hits = _sparse_targets(ctx) == np.argmax(ctx.y_pred, axis=-1)
+    hits = _sparse_targets(ctx) == ctx.pred_argmax
     return per_row_mean(hits, ctx.sample_weight)
 
 
 def categorical_accuracy(ctx: EvalContext) -> float:
     """Share of rows whose one-hot label's arg-max is the scores' arg-max."""
-    hits = np.argmax(ctx.y_true, axis=-1) == np.argmax(ctx.y_pred, axis=-1)
+    hits = np.argmax(ctx.y_true, axis=-1) == ctx.pred_argmax
     return per_row_mean(hits, ctx.sample_weight)
 
 

@@ -102,8 +102,17 @@ class EvalContext:
         return _task.true_labels(self.y_true, self.y_pred, self.task)
 
     @cached_property
+    def pred_argmax(self) -> np.ndarray:
+        """``argmax(y_pred, axis=-1)``, computed once (on the outputs as given: same order)."""
+        given = self.y_pred_given
+        source = given.reshape(self.y_pred.shape) if given.size == self.y_pred.size else self.y_pred
+        return np.argmax(source, axis=-1)
+
+    @cached_property
     def pred_labels(self) -> np.ndarray:
         """Scores thresholded at 0.5 (binary, multilabel) or arg-maxed (multiclass)."""
+        if self.task == "multiclass":
+            return self.pred_argmax.reshape(-1)
         return _task.pred_labels(self.scores, self.task)
 
     @cached_property

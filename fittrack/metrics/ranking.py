@@ -42,13 +42,15 @@ def binary_curve(scores: np.ndarray, positive: np.ndarray,
     bits = sortable_bits(scores)
     n = len(scores)
     if bits is not None and weights is None:
-        # One sort of (score bits, label bit): no argsort, no gathers.
-        key = np.sort((bits << np.uint64(1)) | positive.astype(np.uint64))[::-1]
-        y = (key & np.uint64(1)).astype(np.float64)
-        thresholds, w = key >> np.uint64(1), None
+        # One sort of (score bits, label bit): no argsort, no gathers. Non-negative
+        # scores (probabilities) have 31-bit patterns, so the key fits 32 bits.
+        one = bits.dtype.type(1)
+        key = np.sort((bits << one) | positive.astype(bits.dtype))[::-1]
+        y, thresholds, w = key & one, key >> one, None
     else:
         if bits is not None:  # (score bits, row index): a sort is faster than an argsort
-            key = np.sort((bits << np.uint64(32)) | np.arange(n, dtype=np.uint64))[::-1]
+            wide = bits.astype(np.uint64)
+            key = np.sort((wide << np.uint64(32)) | np.arange(n, dtype=np.uint64))[::-1]
             order, thresholds = (key & np.uint64(0xFFFFFFFF)).astype(np.int64), key >> np.uint64(32)
         else:
             order = np.argsort(scores)[::-1]
@@ -57,7 +59,7 @@ def binary_curve(scores: np.ndarray, positive: np.ndarray,
         w = None if weights is None else weights[order]
     idx = np.append(np.flatnonzero(thresholds[1:] != thresholds[:-1]), n - 1)
     if w is None:
-        tps = np.cumsum(y)[idx]
+        tps = np.cumsum(y)[idx].astype(np.float64)
         return (idx + 1) - tps, tps
     tps = np.cumsum(y * w)[idx]
     return np.cumsum(w)[idx] - tps, tps
@@ -69,7 +71,8 @@ def sortable_bits(scores: np.ndarray) -> np.ndarray | None:
     Model outputs are float32 (or float16): their 32-bit patterns, with the
     sign bit flipped for positives and all bits flipped for negatives, sort
     like the values, so one ``np.sort`` of packed integers replaces an argsort.
-    None for scores that need float64.
+    Non-negative scores keep their raw patterns (``uint32``, below ``2**31``);
+    others become ``uint64``. None for scores that need float64.
 
     >>> sortable_bits(np.array([0.5, -2.0, 0.0, -0.0, 3.0])).argsort().tolist()
     [1, 2, 3, 0, 4]
@@ -77,7 +80,10 @@ def sortable_bits(scores: np.ndarray) -> np.ndarray | None:
     s32 = scores.astype(np.float32)
     if not np.array_equal(s32, scores):
         return None
-    bits = (s32 + np.float32(0.0)).view(np.uint32).astype(np.uint64)  # -0.0 -> +0.0
+    bits = (s32 + np.float32(0.0)).view(np.uint32)  # -0.0 -> +0.0
+    if not (bits >> np.uint32(31)).any():
+        return bits                     # non-negative: the raw patterns, below 2**31
+    bits = bits.astype(np.uint64)
     negative = (bits >> np.uint64(31)) == 1
     return np.where(negative, bits ^ np.uint64(0xFFFFFFFF), bits | np.uint64(0x80000000))
 

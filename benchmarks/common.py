@@ -1,0 +1,78 @@
+"""Shared set-up for the benchmarks: the model, the data, timers, memory.
+
+The workload is the one the issue names: an MLP 784-256-128-10 (softmax) and
+70,000 rows of 784 features (60,000 "train" + 10,000 "validation"), synthetic
+so that nothing is downloaded; the labels depend on the inputs so the metrics
+are not degenerate. Import this module only after KERAS_BACKEND is set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+N_TRAIN, N_VAL, N_FEATURES, N_CLASSES = 60_000, 10_000, 784, 10
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def synthetic_data(seed: int = 0) -> tuple[np.ndarray, ...]:
+    """x (70k, 784) float32 and labels 0..9 from a fixed random linear teacher."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(N_TRAIN + N_VAL, N_FEATURES)).astype("float32")
+    teacher = rng.normal(size=(N_FEATURES, N_CLASSES)).astype("float32")
+    logits = x @ teacher + rng.normal(scale=20.0, size=(len(x), N_CLASSES))
+    y = np.argmax(logits, axis=1).astype("int64")
+    return x[:N_TRAIN], y[:N_TRAIN], x[N_TRAIN:], y[N_TRAIN:]
+
+
+def build_mlp(metrics: list | None = None, loss: str = "sparse_categorical_crossentropy") -> Any:
+    """The benchmark MLP, compiled with Adam."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((N_FEATURES,)),
+        keras.layers.Dense(256, activation="relu"),
+        keras.layers.Dense(128, activation="relu"),
+        keras.layers.Dense(N_CLASSES, activation="softmax"),
+    ])
+    model.compile(keras.optimizers.Adam(1e-3), loss, metrics=metrics or [])
+    return model
+
+
+def timed(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1) -> float:
+    """Median wall time of ``fn`` in seconds, after ``warmup`` untimed calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def rss_mb() -> float:
+    """Resident set size of this process, MiB."""
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * PAGE / 2**20
+
+
+def forward_pass(model: Any, x: np.ndarray, batch_size: int) -> Callable[[], None]:
+    """The bare compiled forward pass: Keras' predict step over pre-sliced batches."""
+    batches = [x[i:i + batch_size] for i in range(0, len(x), batch_size)]
+
+    def run() -> None:
+        for batch in batches:
+            model.predict_on_batch(batch)
+    return run
+
+
+def emit(result: dict) -> None:
+    """Print one JSON line the driver collects."""
+    print("RESULT " + json.dumps(result), flush=True)

@@ -1,0 +1,63 @@
+"""Run the benchmarks on each Keras backend (one process per backend) and print tables.
+
+Usage:
+    python benchmarks/run.py [epoch] [batch] [memory] [store] [--backends jax,tensorflow,torch]
+
+With no benchmark named, all of them run. The figures are ratios against a
+reference measured in the same process (see each script's docstring).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCRIPTS = {"epoch": "bench_epoch_end.py", "batch": "bench_batch_level.py",
+           "memory": "bench_memory.py"}
+COLUMNS = {
+    "epoch_end": ["backend", "batch_size", "callback_s", "epoch_end_hook_s", "evaluate_s", "forward_s", "recipe_s",
+                  "vs_evaluate", "vs_forward", "recipe_speedup"],
+    "batch_level": ["backend", "eval_ms", "forward_ms", "vs_forward"],
+    "memory": ["backend", "rss_epoch5_mb", "rss_epoch50_mb", "growth_mb"],
+}
+
+
+def run_one(script: str, backend: str) -> list[dict]:
+    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.run([sys.executable, os.path.join(HERE, script)], env=env,
+                          capture_output=True, text=True)
+    rows = [json.loads(line[7:]) for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    if proc.returncode != 0 or not rows:
+        sys.stderr.write(f"{script} on {backend} failed:\n{proc.stderr[-3000:]}\n")
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    cols = COLUMNS[rows[0]["bench"]]
+    fmt = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)  # noqa: E731
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(fmt(r[c]) for c in cols) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("which", nargs="*", choices=[*SCRIPTS, "store"], default=[])
+    parser.add_argument("--backends", default="jax,tensorflow,torch")
+    args = parser.parse_args()
+    which = args.which or [*SCRIPTS, "store"]
+    for name in which:
+        if name == "store":
+            subprocess.run([sys.executable, os.path.join(HERE, "bench_store.py")], check=False)
+            continue
+        rows = [r for b in args.backends.split(",") for r in run_one(SCRIPTS[name], b)]
+        if rows:
+            print(f"\n## {rows[0]['bench']}\n\n{table(rows)}\n", flush=True)
+
+
+if __name__ == "__main__":
+    main()
