@@ -19,8 +19,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPTS = {"epoch": "bench_epoch_end.py", "batch": "bench_batch_level.py",
            "memory": "bench_memory.py"}
 COLUMNS = {
-    "epoch_end": ["backend", "batch_size", "callback_s", "epoch_end_hook_s", "evaluate_s", "forward_s", "recipe_s",
-                  "vs_evaluate", "vs_forward", "recipe_speedup"],
+    "epoch_end": ["backend", "callback_s", "evaluate_s", "forward_s", "recipe_s",
+                  "vs_evaluate", "vs_forward", "recipe_speedup", "epoch_end_hook_s",
+                  "forward_standalone_s", "hook_vs_standalone"],
     "batch_level": ["backend", "eval_ms", "forward_ms", "vs_forward"],
     "memory": ["backend", "rss_epoch5_mb", "rss_epoch50_mb", "growth_mb"],
 }

@@ -72,6 +72,10 @@ class MetricsCallback(keras.callbacks.Callback):
         seed: seed of the monitor subsets.
         train_steps, validation_steps: batches read from a streamed source at
             each evaluation; required for sources that do not end.
+        live_plot: in Jupyter, redraw one figure in place at each epoch end:
+            True, or a dict of :class:`~fittrack.plots.LivePlot` arguments
+            (``{"metrics": ["auc"], "level": "batch"}``). Does nothing outside
+            a notebook.
 
     Attributes:
         history: the run's :class:`~fittrack.MetricHistory`.
@@ -82,7 +86,7 @@ class MetricsCallback(keras.callbacks.Callback):
                  epoch_frequency: int = 1, batch_size: int | None = None,
                  csv_path: str | os.PathLike | None = None, append: bool = False,
                  seed: int = 0, *, train_steps: int | None = None,
-                 validation_steps: int | None = None):
+                 validation_steps: int | None = None, live_plot: bool | dict = False):
         super().__init__()
         _check_int("batch_frequency", batch_frequency, allow_none=True)
         _check_int("monitor_size", monitor_size)
@@ -106,6 +110,11 @@ class MetricsCallback(keras.callbacks.Callback):
         self._stream: CsvStream | None = None
         if csv_path is not None:
             CsvStream(csv_path, self.history).check_writable()
+        if not isinstance(live_plot, (bool, dict)):
+            raise TypeError(f"live_plot must be True, False or a dict of LivePlot arguments; "
+                            f"received {live_plot!r}.")
+        self.live_plot = live_plot
+        self._live = None
         if batch_frequency is not None:
             # Only now is the batch hook overridden: it turns off async dispatch.
             self.on_train_batch_end = self._on_train_batch_end
@@ -120,6 +129,10 @@ class MetricsCallback(keras.callbacks.Callback):
         self._start_history()
         self._epoch_sets, self._monitor_sets = self._prepare(model)
         monitors.configure_monitors(self, monitors.sibling_callbacks(), self._direction)
+        if self.live_plot:
+            from fittrack.plots import LivePlot
+
+            self._live = LivePlot(**(self.live_plot if isinstance(self.live_plot, dict) else {}))
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         if self._first_epoch:
@@ -135,6 +148,8 @@ class MetricsCallback(keras.callbacks.Callback):
             computed = self._evaluate_sets(self._epoch_sets)
         self.history.record_epoch(epoch, merge_into_logs(logs, computed))
         self._flush()
+        if self._live is not None:
+            self._live.update(self.history)
 
     def _on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         if not self._schedule.advance(batch):
@@ -146,6 +161,8 @@ class MetricsCallback(keras.callbacks.Callback):
 
     def on_train_end(self, logs: dict | None = None) -> None:
         self._flush()
+        if self._live is not None:
+            self._live.close()
 
     # ----- helpers -----
     def _start_history(self) -> None:

@@ -1,0 +1,77 @@
+"""The summary table, and the series helpers (gaps, smoothing, batch positions)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from fittrack.plots import summarize
+from fittrack.plots.series import batch_positions, epoch_length, smooth, with_gaps
+from fittrack.plots.summary import format_summary
+
+from .conftest import AUC, LOSS, VAL_AUC, VAL_LOSS
+
+
+def test_summary_rows(run):
+    rows = {r.key: r for r in summarize(run)}
+    assert list(rows) == ["loss", "val_loss", "auc", "val_auc", "auc_keras"]
+    assert (rows["val_auc"].best_index, rows["val_auc"].best) == (2, 0.84)
+    assert (rows["loss"].best_index, rows["loss"].best) == (2, 0.45)
+    assert rows["val_auc"].final == VAL_AUC[-1]
+    assert rows["val_auc"].gap == pytest.approx(AUC[-1] - VAL_AUC[-1])
+    assert rows["val_loss"].gap == pytest.approx(LOSS[-1] - VAL_LOSS[-1])
+    assert rows["auc"].gap is None and rows["auc_keras"].gap is None
+    assert rows["loss"].greater is False and rows["auc"].greater is True
+
+
+def test_summary_batch_level_and_selection(run):
+    rows = summarize(run, ["val_auc"], level="batch")
+    assert [r.key for r in rows] == ["auc", "val_auc"]
+    assert rows[1].best_index == run.steps[-1]
+
+
+def test_summary_all_nan_key_has_no_best():
+    rows = summarize({"auc": [math.nan, math.nan]})
+    assert rows[0].best_index is None and math.isnan(rows[0].final)
+    line = format_summary(rows).splitlines()[1]
+    assert line.split() == ["auc", "higher", "nan", "nan"][:2] + ["nan"]
+
+
+def test_format_summary_aligns_columns(run):
+    lines = format_summary(summarize(run)).splitlines()
+    assert lines[0].split() == ["metric", "better", "best", "epoch", "best", "value", "final",
+                                "value", "gap", "(train-val)"]
+    val_auc = next(line for line in lines if line.startswith("val_auc "))
+    assert val_auc.index("higher") == lines[0].index("better")
+    assert len(val_auc) == len(lines[0])  # right-aligned under the last header
+    assert val_auc.split() == ["val_auc", "higher", "2", "0.8400", "0.8000", "0.1300"]
+    assert len({len(line) for line in lines if line.startswith("val_")}) == 1
+
+
+def test_with_gaps():
+    x, y = with_gaps([0, 1, 2, 3, 4, 5], [1, 2, math.nan, 4, math.inf, 6])
+    assert np.isnan(x).sum() == 2  # breaks at the NaN and at the infinity
+    assert list(y[np.isfinite(y)]) == [1, 2, 4, 6]
+    x, y = with_gaps([1, 3, 5, 7], [1, 2, 3, 4])  # a regular stride: no break
+    assert not np.isnan(x).any()
+
+
+def test_smooth():
+    values = [0.0, 1.0, math.nan, 1.0, 1.0]
+    out = smooth(values, 0.5)
+    assert out[0] == 0.0 and math.isnan(out[2])
+    assert out[1] == pytest.approx((0.5 * 1.0) / 0.75)  # debiased EMA
+    np.testing.assert_allclose(smooth(values, 0.0), values)
+    with pytest.raises(ValueError):
+        smooth(values, 1.0)
+
+
+def test_epoch_length_and_positions():
+    # 7 batches per epoch, evaluated every 3 steps: rows at steps 3, 6, 9, 12, 15, 18, 21
+    steps = np.arange(3, 22, 3)
+    epoch, batch = (steps - 1) // 7, (steps - 1) % 7
+    assert epoch_length(epoch, batch, steps) == 7
+    np.testing.assert_allclose(batch_positions(epoch, batch, steps), steps / 7 - 1)
+    assert epoch_length([0, 0], [2, 5], [3, 6]) == 6  # one epoch seen: the largest batch + 1

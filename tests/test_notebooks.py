@@ -1,0 +1,98 @@
+"""The example notebooks: they execute without error, and the committed copies keep outputs.
+
+Executing them trains small models (about 15 s each on a CPU), so that runs on the
+JAX backend only. The kernel is this interpreter (a kernel spec written to a
+temporary JUPYTER_PATH), with this checkout first on its path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+import nbformat  # noqa: E402 - a [dev] dependency
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+INLINE = "module://matplotlib_inline.backend_inline"
+
+#: notebook -> figures its outputs hold
+FIGURES = {"01_quick_start": 3, "02_imbalanced_metrics": 1, "03_batch_curves": 3}
+#: notebook -> text its outputs must contain
+EXPECTED = {
+    "01_quick_start": ["Could not interpret metric identifier: cosine", "tutorial_rmse"],
+    "02_imbalanced_metrics": ["always 'negative': accuracy 0.946", "EarlyStopping: mode 'max'",
+                              "gap (train-val)"],
+    "03_batch_curves": ["run.batches.csv", "wrote batches.png"],
+}
+
+
+def _outputs(nb) -> tuple[str, int, list[str]]:
+    """All text output, the number of PNG images, and the errors."""
+    text, images, errors = [], 0, []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.output_type == "stream":
+                text.append(out.text)
+            elif out.output_type in ("execute_result", "display_data"):
+                images += "image/png" in out.data
+                text.append(out.data.get("text/plain", ""))
+            elif out.output_type == "error":
+                errors.append(f"{out.ename}: {out.evalue}")
+    return "\n".join(text), images, errors
+
+
+def test_every_notebook_is_listed():
+    assert sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_committed_notebook_keeps_its_outputs(name):
+    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    text, images, errors = _outputs(nb)
+    assert errors == []
+    assert images == FIGURES[name], "run the notebook and save it with its figures"
+    for expected in EXPECTED[name]:
+        assert expected in text
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    assert all(cell.execution_count is not None for cell in code)
+
+
+@pytest.fixture
+def kernel_name(tmp_path, monkeypatch):
+    """A kernel spec for this interpreter, found first on JUPYTER_PATH."""
+    spec = tmp_path / "jupyter" / "kernels" / "fittrack-test"
+    spec.mkdir(parents=True)
+    spec.joinpath("kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "fittrack tests", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    monkeypatch.setenv("MPLBACKEND", INLINE)  # figures go to the outputs, as in Jupyter
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+    return "fittrack-test"
+
+
+@pytest.mark.skipif(os.environ.get("KERAS_BACKEND") != "jax",
+                    reason="the notebooks are executed on the JAX backend only")
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_notebook_executes(name, kernel_name):
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+    NotebookClient(nb, kernel_name=kernel_name, timeout=300,
+                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    text, images, errors = _outputs(nb)
+    assert errors == []
+    assert images == FIGURES[name]
+    assert "Keras backend: jax" in text
+    for expected in EXPECTED[name]:
+        assert expected in text
