@@ -1,0 +1,34 @@
+"""The two ways of summing ranking curves agree with each other and with scikit-learn."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from fittrack.metrics.curves import ranking_sums
+
+
+@pytest.mark.parametrize("decimals", [1, 2, 6])
+def test_packed_path_equals_curve_path_and_sklearn_with_many_ties(decimals):
+    rng = np.random.default_rng(decimals)
+    n, c = 3000, 7
+    scores = np.round(rng.random((n, c)), decimals).astype(np.float32).astype(np.float64)
+    labels = rng.integers(0, c, n)
+    positive = labels[:, None] == np.arange(c)
+    packed = ranking_sums(scores, positive, None)               # float32-exact, unweighted
+    curves = ranking_sums(scores, positive, np.ones(n))         # per-class weighted curves
+    for field in ("n_pos", "n_neg", "area", "ap_sum"):
+        np.testing.assert_allclose(getattr(packed, field), getattr(curves, field), rtol=1e-12)
+    for k in range(c):
+        auc = packed.area[k] / (packed.n_pos[k] * packed.n_neg[k])
+        assert auc == pytest.approx(roc_auc_score(positive[:, k], scores[:, k]), abs=1e-12)
+        ap = packed.ap_sum[k] / packed.n_pos[k]
+        assert ap == pytest.approx(average_precision_score(positive[:, k], scores[:, k]), abs=1e-12)
+
+
+def test_negative_scores_take_the_packed_path_too():
+    rng = np.random.default_rng(0)
+    scores = np.round(rng.normal(size=(500, 1)), 1).astype(np.float32).astype(np.float64)
+    positive = rng.integers(0, 2, (500, 1)).astype(bool)
+    s = ranking_sums(scores, positive, None)
+    assert s.area[0] / (s.n_pos[0] * s.n_neg[0]) == pytest.approx(
+        roc_auc_score(positive[:, 0], scores[:, 0]), abs=1e-12)
