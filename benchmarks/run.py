@@ -22,8 +22,8 @@ COLUMNS = {
     "epoch_end": ["backend", "callback_s", "evaluate_s", "forward_s", "recipe_s",
                   "vs_evaluate", "vs_forward", "recipe_speedup", "epoch_end_hook_s",
                   "forward_standalone_s", "hook_vs_standalone"],
-    "batch_level": ["backend", "eval_ms", "forward_ms", "vs_forward"],
-    "memory": ["backend", "rss_epoch5_mb", "rss_epoch50_mb", "growth_mb"],
+    "batch_level": ["backend", "monitor_size", "eval_ms", "forward_ms", "vs_forward"],
+    "memory": ["backend", "rss_epoch5_mb", "growth_mb", "reference_growth_mb"],
 }
 
 

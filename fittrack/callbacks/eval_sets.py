@@ -2,7 +2,8 @@
 
 Both kinds answer the same three questions: the first batch's predictions
 (for the checks before training), a full evaluation (targets, predictions,
-weights), and a seeded monitor subset for the batch-level evaluations.
+weights), and a seeded monitor subset for the batch-level evaluations; a
+:class:`MonitorGroup` predicts the monitor subsets of all datasets in one call.
 
 Example:
     >>> import numpy as np
@@ -15,7 +16,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -41,9 +42,10 @@ class ArraySet:
         first = predictor.predict(model, self.batched.head(), self.key + "_check")
         return first, self.data.y, self.data.sample_weight, rows
 
-    def run(self, predictor: Predictor, model: Any) -> tuple[Any, Predictions, Any]:
-        """Targets, predictions of every row, weights."""
-        return self.data.y, predictor.predict(model, self.batched, self.key), self.data.sample_weight
+    def results(self, predictor: Predictor, model: Any) -> Iterator[tuple]:
+        """``(set, targets, predictions of every row, weights)``."""
+        yield self, self.data.y, predictor.predict(model, self.batched, self.key), \
+            self.data.sample_weight
 
     def monitor(self, size: int, rng: np.random.Generator) -> "ArraySet":
         """A seeded subset of ``size`` rows (all rows if fewer)."""
@@ -74,8 +76,8 @@ class StreamSet:
             first = flatten_outputs(model.predict_on_batch(x), rows=_rows(y))
         return first, y, w, len(first[0][1])
 
-    def run(self, predictor: Predictor, model: Any) -> tuple[Any, Predictions, Any]:
-        """One pass: targets, predictions and weights collected batch by batch."""
+    def results(self, predictor: Predictor, model: Any) -> Iterator[tuple]:
+        """One pass: ``(set, targets, predictions, weights)`` collected batch by batch."""
         ys, outs, ws = [], [], []
         with inference_mode(model):
             for x, y, w in self.data.batches():
@@ -87,7 +89,7 @@ class StreamSet:
         predictions = [(k, np.concatenate([o[i][1] for o in outs])) for i, (k, _) in
                        enumerate(outs[0])]
         weights = None if ws[0] is None else np.concatenate(ws).astype(np.float64)
-        return _concat_trees(ys), predictions, weights
+        yield self, _concat_trees(ys), predictions, weights
 
     def monitor(self, size: int, rng: np.random.Generator) -> ArraySet:
         """``size`` rows drawn with ``rng`` in one pass, kept in memory."""
@@ -95,6 +97,34 @@ class StreamSet:
                        self.batch_size)
         out.where = f"the {self.role} monitor subset"
         return out
+
+
+class MonitorGroup:
+    """The monitor subsets of every dataset, predicted together in one compiled call.
+
+    Batch-level evaluations are small (``monitor_size`` rows per dataset), so
+    the fixed cost of a predict call matters: the subsets' inputs are
+    concatenated once and predicted in one batch (up to ``MAX_ROWS`` rows),
+    then the outputs are split per dataset.
+    """
+
+    MAX_ROWS = 8192
+
+    def __init__(self, parts: list[ArraySet], batch_size: int, exact: bool = False):
+        self.parts = parts
+        sizes = [p.data.n_rows for p in parts]
+        self.bounds = np.cumsum([0] + sizes)
+        n_rows = int(self.bounds[-1])
+        rows = batch_size if exact else max(batch_size, min(n_rows, self.MAX_ROWS))
+        x = _concat_trees([p.data.x for p in parts])
+        self.batched = BatchedInputs(x, n_rows, rows, exact)
+
+    def results(self, predictor: Predictor, model: Any) -> Iterator[tuple]:
+        """``(part, targets, predictions, weights)`` for each dataset's subset."""
+        predictions = predictor.predict(model, self.batched, "monitors")
+        for part, start, stop in zip(self.parts, self.bounds[:-1], self.bounds[1:]):
+            yield part, part.data.y, [(k, a[start:stop]) for k, a in predictions], \
+                part.data.sample_weight
 
 
 def build_set(key: str, prefix: str, role: str, data: ArrayData | StreamData,

@@ -25,7 +25,7 @@ import numpy as np
 from fittrack.callbacks import checks, monitors
 from fittrack.callbacks.data import parse_data
 from fittrack.callbacks.distribution import is_chief
-from fittrack.callbacks.eval_sets import ArraySet, StreamSet, build_set
+from fittrack.callbacks.eval_sets import ArraySet, MonitorGroup, StreamSet, build_set
 from fittrack.callbacks.inference import DEFAULT_BATCH_SIZE, Predictor, fixed_batch_size
 from fittrack.callbacks.logs import KERAS_SUFFIX, merge_into_logs
 from fittrack.callbacks.outputs import OutputPlan
@@ -189,7 +189,7 @@ class MetricsCallback(keras.callbacks.Callback):
     def _prepare(self, model: Any) -> tuple[list, list]:
         roles = [("train", "", "train_data", self._train),
                  ("val", "val_", "validation_data", self._val)]
-        epoch_sets, monitor_sets = [], []
+        epoch_sets, monitor_parts = [], []
         rng = np.random.default_rng(self.seed)
         batch_size, exact = self._inference_batch_size(model)
         for key, prefix, role, data in roles:
@@ -199,7 +199,8 @@ class MetricsCallback(keras.callbacks.Callback):
             self._check(model, eval_set)
             epoch_sets.append(eval_set)
             if self.batch_frequency is not None:
-                monitor_sets.append(eval_set.monitor(self.monitor_size, rng))
+                monitor_parts.append(eval_set.monitor(self.monitor_size, rng))
+        monitor_sets = [MonitorGroup(monitor_parts, batch_size, exact)] if monitor_parts else []
         return epoch_sets, monitor_sets
 
     def _inference_batch_size(self, model: Any) -> tuple[int, bool]:
@@ -233,11 +234,11 @@ class MetricsCallback(keras.callbacks.Callback):
     def _evaluate_sets(self, sets: list) -> dict[str, float]:
         model = self.model  # on JAX this syncs the training state into the model
         values: dict[str, float] = {}
-        for s in sets:
-            y, predictions, weights = s.run(self._predictor, model)
-            targets = self._plan.targets(y, s.role)
-            values.update(self._plan.evaluate(targets, predictions, weights, s.prefix, s.where,
-                                              on_error="nan"))
+        for group in sets:
+            for s, y, predictions, weights in group.results(self._predictor, model):
+                targets = self._plan.targets(y, s.role)
+                values.update(self._plan.evaluate(targets, predictions, weights, s.prefix,
+                                                  s.where, on_error="nan"))
         return values
 
     def _direction(self, key: str) -> bool | None:

@@ -54,8 +54,8 @@ def test_monitor_subsets_are_seeded_and_sized(binary_data):
         cb = MetricsCallback(["auc"], train_data=(x, y), batch_frequency=2, monitor_size=37,
                              seed=seed)
         model.fit(x, y, epochs=1, batch_size=50, verbose=0, callbacks=[cb])
-        assert cb._monitor_sets[0].data.n_rows == 37
-        runs.append(cb._monitor_sets[0].data.y.copy())
+        assert cb._monitor_sets[0].parts[0].data.n_rows == 37
+        runs.append(cb._monitor_sets[0].parts[0].data.y.copy())
     assert np.array_equal(runs[0], runs[1])
     assert not np.array_equal(runs[0], runs[2])
 
