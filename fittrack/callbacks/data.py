@@ -39,6 +39,21 @@ def leaves(tree: Any) -> list[Any]:
     return out
 
 
+def concat_trees(trees: list[Any]) -> Any:
+    """Concatenate nests of the same structure along their rows."""
+    head = trees[0]
+    if isinstance(head, dict):
+        return {k: concat_trees([t[k] for t in trees]) for k in head}
+    if isinstance(head, (list, tuple)):
+        return type(head)(concat_trees([t[i] for t in trees]) for i in range(len(head)))
+    return np.concatenate(trees)
+
+
+def n_rows(tree: Any) -> int:
+    """Rows of the first array of a nest."""
+    return len(leaves(tree)[0])
+
+
 def to_numpy(value: Any) -> np.ndarray:
     """A NumPy view or copy of an array-like (NumPy, pandas, TF, JAX, torch)."""
     if isinstance(value, np.ndarray):

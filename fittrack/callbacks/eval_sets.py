@@ -20,7 +20,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from fittrack.callbacks.data import ArrayData, monitor_rows
+from fittrack.callbacks.data import ArrayData, concat_trees, monitor_rows, n_rows
 from fittrack.callbacks.inference import BatchedInputs, Predictor, flatten_outputs, inference_mode
 from fittrack.callbacks.streams import StreamData, is_py_dataset, is_tf_dataset
 
@@ -73,7 +73,7 @@ class StreamSet:
         peekable = is_tf_dataset(self.data.source) or is_py_dataset(self.data.source)
         x, y, w = self.data.first() if peekable else next(iter(self.data.batches()))
         with inference_mode(model):
-            first = flatten_outputs(model.predict_on_batch(x), rows=_rows(y))
+            first = flatten_outputs(model.predict_on_batch(x), rows=n_rows(y))
         return first, y, w, len(first[0][1])
 
     def results(self, predictor: Predictor, model: Any) -> Iterator[tuple]:
@@ -81,7 +81,7 @@ class StreamSet:
         ys, outs, ws = [], [], []
         with inference_mode(model):
             for x, y, w in self.data.batches():
-                outs.append(flatten_outputs(model.predict_on_batch(x), rows=_rows(y)))
+                outs.append(flatten_outputs(model.predict_on_batch(x), rows=n_rows(y)))
                 ys.append(y)
                 ws.append(w)
         if not outs:
@@ -89,7 +89,7 @@ class StreamSet:
         predictions = [(k, np.concatenate([o[i][1] for o in outs])) for i, (k, _) in
                        enumerate(outs[0])]
         weights = None if ws[0] is None else np.concatenate(ws).astype(np.float64)
-        yield self, _concat_trees(ys), predictions, weights
+        yield self, concat_trees(ys), predictions, weights
 
     def monitor(self, size: int, rng: np.random.Generator) -> ArraySet:
         """``size`` rows drawn with ``rng`` in one pass, kept in memory."""
@@ -116,7 +116,7 @@ class MonitorGroup:
         self.bounds = np.cumsum([0] + sizes)
         n_rows = int(self.bounds[-1])
         rows = batch_size if exact else max(batch_size, min(n_rows, self.MAX_ROWS))
-        x = _concat_trees([p.data.x for p in parts])
+        x = concat_trees([p.data.x for p in parts])
         self.batched = BatchedInputs(x, n_rows, rows, exact)
 
     def results(self, predictor: Predictor, model: Any) -> Iterator[tuple]:
@@ -133,18 +133,3 @@ def build_set(key: str, prefix: str, role: str, data: ArrayData | StreamData,
     if isinstance(data, StreamData):
         return StreamSet(key, prefix, role, data, batch_size)
     return ArraySet(key, prefix, role, data, batch_size, exact)
-
-
-def _rows(tree: Any) -> int:
-    while isinstance(tree, (dict, list, tuple)):
-        tree = next(iter(tree.values())) if isinstance(tree, dict) else tree[0]
-    return len(tree)
-
-
-def _concat_trees(trees: list[Any]) -> Any:
-    head = trees[0]
-    if isinstance(head, dict):
-        return {k: _concat_trees([t[k] for t in trees]) for k in head}
-    if isinstance(head, (list, tuple)):
-        return type(head)(_concat_trees([t[i] for t in trees]) for i in range(len(head)))
-    return np.concatenate(trees)

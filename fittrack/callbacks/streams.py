@@ -24,7 +24,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from fittrack.callbacks.data import ArrayData, map_leaves, to_numpy
+from fittrack.callbacks.data import ArrayData, concat_trees, map_leaves, n_rows, to_numpy
 
 INFINITE, UNKNOWN = -1, -2  # tf.data cardinalities
 
@@ -85,7 +85,7 @@ class StreamData:
         parts: list[tuple[np.ndarray, np.ndarray, ArrayData]] = []  # (keys, row index, rows)
         threshold, seen = np.inf, 0
         for x, y, w in self.batches():
-            n = len(_first_leaf(y))
+            n = n_rows(y)
             keys = rng.random(n)
             chosen = np.flatnonzero(keys < threshold)
             if len(chosen):
@@ -135,12 +135,6 @@ def _needs_steps(role: str, what: str) -> str:
             f"MetricsCallback(..., {key}=N).")
 
 
-def _first_leaf(tree: Any) -> np.ndarray:
-    while isinstance(tree, (dict, list, tuple)):
-        tree = next(iter(tree.values())) if isinstance(tree, dict) else tree[0]
-    return tree
-
-
 def _smallest(parts: list, size: int) -> tuple[list, float]:
     """Keep the ``size`` rows with the smallest keys; return them and the largest kept key."""
     keys, index, data = _concat(parts)
@@ -149,15 +143,8 @@ def _smallest(parts: list, size: int) -> tuple[list, float]:
 
 
 def _concat(parts: list) -> tuple[np.ndarray, np.ndarray, ArrayData]:
-    def join(trees: list[Any]) -> Any:
-        head = trees[0]
-        if isinstance(head, dict):
-            return {k: join([t[k] for t in trees]) for k in head}
-        if isinstance(head, (list, tuple)):
-            return type(head)(join([t[i] for t in trees]) for i in range(len(head)))
-        return np.concatenate(trees)
     datas = [p[2] for p in parts]
     w = None if datas[0].sample_weight is None else np.concatenate([d.sample_weight for d in datas])
-    data = ArrayData(join([d.x for d in datas]), join([d.y for d in datas]), w,
+    data = ArrayData(concat_trees([d.x for d in datas]), concat_trees([d.y for d in datas]), w,
                      sum(d.n_rows for d in datas))
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), data

@@ -1,7 +1,6 @@
 """Helpers for the callback tests."""
 
 import keras
-import numpy as np
 
 
 class Probe(keras.callbacks.Callback):

@@ -8,7 +8,6 @@ import sys
 import textwrap
 
 import pandas as pd
-import pytest
 
 SCRIPT = textwrap.dedent("""
     import sys, time

@@ -1,8 +1,6 @@
 """csv_path streaming and resuming with append=True and initial_epoch."""
 
-import numpy as np
 import pandas as pd
-import pytest
 
 from fittrack import MetricsCallback, load_history
 from tests.callbacks.probes import dense_classifier
