@@ -106,64 +106,51 @@ def _per_class_reference(binary_score, defined, pb: Problem) -> float:
     return float(np.mean(values)) if values else float("nan")
 
 
-# ------------------------------------------------------------------ ROC AUC
+# ------------------------------------------------- ROC AUC and PR AUC (AP)
+def _check_ranking_metric(name, pb: Problem, defined, binary_ref, direct_ref):
+    """Binary: ``binary_ref`` on the positive-class score, NaN plus a warning when
+    undefined. Multi-class: the macro mean of ``binary_ref`` over the defined
+    classes, and ``direct_ref`` (scikit-learn's own multi-class call) when all are."""
+    got = _ours(name, pb)
+    if pb.binary:
+        if defined(pb.labels == 1):
+            assert got == pytest.approx(binary_ref(pb.labels == 1, pb.score), **TOL)
+        else:
+            with pytest.warns(UndefinedMetricWarning):
+                assert np.isnan(get_metric(name)(pb.labels, pb.probs, pb.w))
+        return
+    expected = _per_class_reference(binary_ref, defined, pb)
+    if np.isnan(expected):
+        assert np.isnan(got)
+        return
+    assert got == pytest.approx(expected, **TOL)
+    if all(defined(pb.labels == c) for c in range(pb.n_classes)):
+        assert got == pytest.approx(direct_ref(), **TOL)
+
+
 @SETTINGS
 @given(problems())
 def test_auc_matches_sklearn(pb: Problem):
-    def defined(pos):
-        return _weight_of(pos, pb.w) > 0 and _weight_of(~pos, pb.w) > 0
-
-    def binary_auc(pos, s):
-        return _quiet(skm.roc_auc_score, pos, s, sample_weight=pb.w)
-
-    got = _ours("auc", pb)
-    if pb.binary:
-        if defined(pb.labels == 1):
-            assert got == pytest.approx(binary_auc(pb.labels == 1, pb.score), **TOL)
-        else:
-            with pytest.warns(UndefinedMetricWarning):
-                assert np.isnan(get_metric("auc")(pb.labels, pb.probs, pb.w))
-        return
-    expected = _per_class_reference(binary_auc, defined, pb)
-    if np.isnan(expected):
-        assert np.isnan(got)
-        return
-    assert got == pytest.approx(expected, **TOL)
-    if all(defined(pb.labels == c) for c in range(pb.n_classes)):
-        direct = _quiet(skm.roc_auc_score, pb.labels, pb.probs, multi_class="ovr",
-                        average="macro", sample_weight=pb.w,
-                        labels=np.arange(pb.n_classes))
-        assert got == pytest.approx(direct, **TOL)
+    _check_ranking_metric(
+        "auc", pb,
+        defined=lambda pos: _weight_of(pos, pb.w) > 0 and _weight_of(~pos, pb.w) > 0,
+        binary_ref=lambda pos, s: _quiet(skm.roc_auc_score, pos, s, sample_weight=pb.w),
+        direct_ref=lambda: _quiet(skm.roc_auc_score, pb.labels, pb.probs, multi_class="ovr",
+                                  average="macro", sample_weight=pb.w,
+                                  labels=np.arange(pb.n_classes)))
 
 
-# ---------------------------------------------------------------- PR AUC (AP)
 @SETTINGS
 @given(problems())
 def test_pr_auc_matches_sklearn(pb: Problem):
-    def defined(pos):
-        return _weight_of(pos, pb.w) > 0
-
-    def binary_ap(pos, s):
-        return _quiet(skm.average_precision_score, pos, s, sample_weight=pb.w)
-
-    got = _ours("pr_auc", pb)
-    if pb.binary:
-        if defined(pb.labels == 1):
-            assert got == pytest.approx(binary_ap(pb.labels == 1, pb.score), **TOL)
-        else:
-            with pytest.warns(UndefinedMetricWarning):
-                assert np.isnan(get_metric("pr_auc")(pb.labels, pb.probs, pb.w))
-        return
-    expected = _per_class_reference(binary_ap, defined, pb)
-    if np.isnan(expected):
-        assert np.isnan(got)
-        return
-    assert got == pytest.approx(expected, **TOL)
-    if all(defined(pb.labels == c) for c in range(pb.n_classes)):
-        onehot = label_binarize(pb.labels, classes=np.arange(pb.n_classes))
-        direct = _quiet(skm.average_precision_score, onehot, pb.probs, average="macro",
-                        sample_weight=pb.w)
-        assert got == pytest.approx(direct, **TOL)
+    _check_ranking_metric(
+        "pr_auc", pb,
+        defined=lambda pos: _weight_of(pos, pb.w) > 0,
+        binary_ref=lambda pos, s: _quiet(skm.average_precision_score, pos, s,
+                                         sample_weight=pb.w),
+        direct_ref=lambda: _quiet(skm.average_precision_score,
+                                  label_binarize(pb.labels, classes=np.arange(pb.n_classes)),
+                                  pb.probs, average="macro", sample_weight=pb.w))
 
 
 # ------------------------------------------------ label-based metrics
