@@ -33,7 +33,7 @@ class ArraySet:
     def __init__(self, key: str, prefix: str, role: str, data: ArrayData, batch_size: int,
                  exact: bool = False):
         self.key, self.prefix, self.role, self.where = key, prefix, role, f"the {role}"
-        self.data, self.batch_size, self.exact = data, batch_size, exact
+        self.data = data
         self.batched = BatchedInputs(data.x, data.n_rows, batch_size, exact)
 
     def head(self, predictor: Predictor, model: Any) -> tuple[Predictions, Any, Any, int]:
@@ -47,22 +47,18 @@ class ArraySet:
         yield self, self.data.y, predictor.predict(model, self.batched, self.key), \
             self.data.sample_weight
 
-    def monitor(self, size: int, rng: np.random.Generator) -> "ArraySet":
+    def monitor(self, size: int, rng: np.random.Generator) -> "MonitorPart":
         """A seeded subset of ``size`` rows (all rows if fewer)."""
         rows = monitor_rows(self.data.n_rows, size, rng)
-        subset = self.data if rows is None else self.data.take(rows)
-        out = ArraySet(self.key + "_monitor", self.prefix, self.role, subset, self.batch_size,
-                       self.exact)
-        out.where = f"the {self.role} monitor subset"
-        return out
+        return MonitorPart(self, self.data if rows is None else self.data.take(rows))
 
 
 class StreamSet:
     """A streamed source, read once per evaluation; targets come with the inputs."""
 
-    def __init__(self, key: str, prefix: str, role: str, data: StreamData, batch_size: int):
+    def __init__(self, key: str, prefix: str, role: str, data: StreamData):
         self.key, self.prefix, self.role, self.where = key, prefix, role, f"the {role}"
-        self.data, self.batch_size = data, batch_size
+        self.data = data
         self._first: tuple | None = None
 
     def head(self, predictor: Predictor, model: Any) -> tuple[Predictions, Any, Any, int]:
@@ -91,12 +87,17 @@ class StreamSet:
         weights = None if ws[0] is None else np.concatenate(ws).astype(np.float64)
         yield self, concat_trees(ys), predictions, weights
 
-    def monitor(self, size: int, rng: np.random.Generator) -> ArraySet:
+    def monitor(self, size: int, rng: np.random.Generator) -> "MonitorPart":
         """``size`` rows drawn with ``rng`` in one pass, kept in memory."""
-        out = ArraySet(self.key + "_monitor", self.prefix, self.role, self.data.sample(size, rng),
-                       self.batch_size)
-        out.where = f"the {self.role} monitor subset"
-        return out
+        return MonitorPart(self, self.data.sample(size, rng))
+
+
+class MonitorPart:
+    """One dataset's monitor subset: its rows in memory, named like the dataset."""
+
+    def __init__(self, source: ArraySet | StreamSet, data: ArrayData):
+        self.prefix, self.role, self.data = source.prefix, source.role, data
+        self.where = f"the {source.role} monitor subset"
 
 
 class MonitorGroup:
@@ -110,7 +111,7 @@ class MonitorGroup:
 
     MAX_ROWS = 8192
 
-    def __init__(self, parts: list[ArraySet], batch_size: int, exact: bool = False):
+    def __init__(self, parts: list[MonitorPart], batch_size: int, exact: bool = False):
         self.parts = parts
         sizes = [p.data.n_rows for p in parts]
         self.bounds = np.cumsum([0] + sizes)
@@ -131,5 +132,5 @@ def build_set(key: str, prefix: str, role: str, data: ArrayData | StreamData,
               batch_size: int, exact: bool = False) -> ArraySet | StreamSet:
     """The evaluation set for parsed ``train_data``/``validation_data``."""
     if isinstance(data, StreamData):
-        return StreamSet(key, prefix, role, data, batch_size)
+        return StreamSet(key, prefix, role, data)
     return ArraySet(key, prefix, role, data, batch_size, exact)
