@@ -54,23 +54,25 @@ def evaluate(specs: Sequence[MetricSpec], y_true: Any, y_pred: Any,
             f"The model's predictions on {where} contain NaN or infinite values; "
             f"{', '.join(prefix + s.name for s in specs)} are recorded as NaN.",
             NonFinitePredictionWarning, stacklevel=2)
+    # With non-finite predictions, the metrics run on a zeroed copy only to learn
+    # each result's shape, so a vector metric keeps its keys (name_0, name_1...).
+    shape_ctx = None if finite else EvalContext(
+        ctx.y_true_given, np.nan_to_num(ctx.y_pred_given, nan=0.0, posinf=0.0, neginf=0.0),
+        ctx.sample_weight)
     out: dict[str, float] = {}
     for spec in specs:
         key = prefix + spec.name
-        value = _compute(spec, ctx, where, on_error) if finite else _nan_like(spec, ctx)
+        value = _compute(spec, ctx, where, on_error) if finite else _nan_like(spec, shape_ctx)
         out.update(expand(key, value))
     return out
 
 
-def _nan_like(spec: MetricSpec, ctx: EvalContext) -> Any:
-    """NaN in the shape the metric gives: a vector metric keeps its keys
-    (``name_0``, ``name_1``...) on an evaluation with non-finite predictions."""
-    finite = np.nan_to_num(ctx.y_pred_given, nan=0.0, posinf=0.0, neginf=0.0)
+def _nan_like(spec: MetricSpec, shape_ctx: EvalContext) -> Any:
+    """NaN in the shape ``spec`` gives on ``shape_ctx`` (finite stand-in predictions)."""
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            shape = np.shape(_as_result(
-                spec.compute(EvalContext(ctx.y_true_given, finite, ctx.sample_weight))))
+            shape = np.shape(_as_result(spec.compute(shape_ctx)))
     except Exception:  # noqa: BLE001 - only the shape is wanted
         return float("nan")
     return np.full(shape, np.nan) if shape else float("nan")
