@@ -29,10 +29,10 @@ def guess_greater_is_better(key: str) -> bool:
     ``val_`` and a trailing ``_keras`` are ignored, and an output prefix is
     peeled off word by word (``val_cls_auc`` -> ``auc``) until a registered
     name is found; unregistered names follow
-    :func:`fittrack.metrics.adapters.lower_is_better` (losses, errors and their
+    :func:`fittrack.metrics.naming.lower_is_better` (losses, errors and their
     short names are lower-is-better).
     """
-    from fittrack.metrics.adapters import lower_is_better
+    from fittrack.metrics.naming import lower_is_better
     from fittrack.metrics.registry import lookup
 
     base = key[4:] if key.startswith("val_") else key

@@ -9,12 +9,12 @@ Example:
     {'accuracy': 0.75, 'auc': 0.75, 'f1': 0.6666666666666666}
 """
 
-from fittrack.metrics.adapters import make_metric
-from fittrack.metrics.context import EvalContext
-from fittrack.metrics.evaluate import MetricError, NonFinitePredictionWarning, evaluate
-from fittrack.metrics.ranking import UndefinedMetricWarning
+from fittrack.metrics.common import UndefinedMetricWarning
+from fittrack.metrics.context import EvalContext, Problem
+from fittrack.metrics.evaluate import (MetricError, NonFinitePredictionWarning,
+                                       NonFiniteTargetWarning, evaluate)
 from fittrack.metrics.registry import available, describe
-from fittrack.metrics.resolve import get_metric, resolve_metrics
+from fittrack.metrics.resolve import get_metric, make_metric, resolve_metrics
 from fittrack.metrics.spec import MetricSpec
 
 __all__ = [
@@ -22,6 +22,8 @@ __all__ = [
     "MetricError",
     "MetricSpec",
     "NonFinitePredictionWarning",
+    "NonFiniteTargetWarning",
+    "Problem",
     "UndefinedMetricWarning",
     "available",
     "describe",

@@ -4,7 +4,10 @@ Each returns the (weighted) mean over rows of a per-row match, as the Keras
 metric of the same name does after its last batch, except that the model is
 fixed while all rows are scored. ``accuracy``/``acc`` picks binary,
 sparse-categorical or categorical accuracy from the shapes, as Keras'
-``compile`` does (:func:`accuracy_variant`).
+``compile`` does (:func:`accuracy_variant`), except on a multi-label output
+(several sigmoid units, 0/1 label rows), where it is the per-label binary
+accuracy tf.keras 2 gave (Keras 3's shape rule would give the arg-max
+accuracy); ``subset_accuracy`` is the exact-match ratio there.
 
 Example:
     >>> import numpy as np
@@ -18,22 +21,16 @@ Example:
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
+from fittrack.metrics.common import per_row_mean
 from fittrack.metrics.context import EvalContext
-from fittrack.metrics.task import THRESHOLD, check_sparse_labels, is_sparse
+from fittrack.metrics.task import check_sparse_labels, is_sparse
 
 TOP_K = 5
-
-
-def per_row_mean(values: np.ndarray, sample_weight: np.ndarray | None) -> float:
-    """Keras' reduction: mean over the non-row axes, then the weighted mean over rows."""
-    values = np.asarray(values, dtype=np.float64)
-    if values.ndim > 1:
-        values = values.reshape(len(values), -1).mean(axis=1)
-    if sample_weight is not None and sample_weight.sum() == 0:
-        return 0.0
-    return float(np.average(values, weights=sample_weight))
+_warned_multilabel = False
 
 
 def accuracy_variant(y_true: np.ndarray, y_pred: np.ndarray) -> str:
@@ -46,8 +43,8 @@ def accuracy_variant(y_true: np.ndarray, y_pred: np.ndarray) -> str:
 
 
 def binary_accuracy(ctx: EvalContext) -> float:
-    """Share of outputs where ``(y_pred > 0.5) == y_true``."""
-    hits = ctx.y_true == (ctx.y_pred > THRESHOLD)
+    """Share of outputs where ``(y_pred > 0.5) == y_true`` (logits: ``> 0``)."""
+    hits = ctx.y_true == ctx.decisions
     return per_row_mean(hits, ctx.sample_weight)
 
 
@@ -71,8 +68,31 @@ def categorical_accuracy(ctx: EvalContext) -> float:
 
 
 def accuracy(ctx: EvalContext) -> float:
-    """Binary, sparse-categorical or categorical accuracy, chosen from the shapes."""
+    """Binary, sparse-categorical or categorical accuracy, chosen from the shapes;
+    the per-label binary accuracy on a multi-label output."""
+    if ctx.y_pred_given.shape[-1] > 1 and ctx.task == "multilabel":
+        _warn_multilabel_once()
+        return binary_accuracy(ctx)
     return _VARIANTS[accuracy_variant(ctx.y_true, ctx.y_pred)](ctx)
+
+
+def subset_accuracy(ctx: EvalContext) -> float:
+    """Share of rows whose predicted labels all match (scikit-learn's ``accuracy_score``)."""
+    hits = ctx.true_labels == ctx.pred_labels
+    if hits.ndim > 1:
+        hits = hits.all(axis=1)
+    return float(np.average(hits, weights=ctx.weights)) if ctx.total_weight else 0.0
+
+
+def _warn_multilabel_once() -> None:
+    global _warned_multilabel
+    if not _warned_multilabel:
+        _warned_multilabel = True
+        warnings.warn(
+            "'accuracy' on a multi-label output (several sigmoid units, 0/1 label rows) is "
+            "the per-label binary accuracy, as tf.keras 2 computed it (Keras 3's shape "
+            "rule would give the arg-max accuracy). Ask for 'subset_accuracy' for the "
+            "exact-match ratio (scikit-learn's accuracy_score).", UserWarning, stacklevel=4)
 
 
 def _in_top_k(targets: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
@@ -90,7 +110,10 @@ def sparse_top_k_categorical_accuracy(ctx: EvalContext, k: int = TOP_K) -> float
 
 
 def top_k_categorical_accuracy(ctx: EvalContext, k: int = TOP_K) -> float:
-    """Share of rows whose one-hot label is among the ``k`` highest scores (k=5)."""
+    """Share of rows whose one-hot label is among the ``k`` highest scores (k=5);
+    integer labels are read as sparse-top-k, as ``accuracy`` adapts to them."""
+    if is_sparse(ctx.y_true, ctx.y_pred):
+        return sparse_top_k_categorical_accuracy(ctx, k)
     hits = _in_top_k(np.argmax(ctx.y_true, axis=-1), ctx.y_pred, k)
     return per_row_mean(hits, ctx.sample_weight)
 

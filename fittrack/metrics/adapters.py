@@ -2,16 +2,18 @@
 
 - A ``sklearn.metrics`` function is passed what it expects: probabilities for
   the score-based ones (``roc_auc_score``, ``average_precision_score``,
-  ``log_loss``, ``brier_score_loss``, ``top_k_accuracy_score``, ...), the raw
-  outputs for regression functions, predicted labels for the others.
-  ``greater_is_better`` follows scikit-learn's naming rule (``*_score`` is
-  better higher, ``*_error``/``*_loss`` lower).
+  ``log_loss``, ``brier_score_loss``, ``top_k_accuracy_score``, ...) in the
+  dtype the model returns them (sigmoid/softmax of logits for a logits
+  output), the raw outputs for regression functions, predicted labels for
+  the others. ``greater_is_better`` follows scikit-learn's naming rule
+  (``*_score`` is better higher, ``*_error``/``*_loss`` lower).
 - A user function ``f(y_true, y_pred)`` in NumPy or ``keras.ops`` gets the
-  arrays as Keras would pass them (float targets in the output's dtype, integer
-  labels as integers, ``(n,)`` targets next to an ``(n, 1)`` output as
-  ``(n, 1)``); a result with one value per row is averaged over rows (Keras
-  semantics, with the sample weights), a scalar is kept, another vector gives
-  one column per element.
+  arrays as Keras would pass them (read-only; float targets in the output's
+  dtype, integer labels as integers, ``(n,)`` targets next to an ``(n, 1)``
+  output as ``(n, 1)``; the raw outputs, logits included); a result with one
+  value per row is averaged over rows (Keras semantics, with the sample
+  weights), a scalar is kept, another vector gives one column per element.
+  Its direction is unknown unless declared (:func:`~fittrack.metrics.make_metric`).
 
 Example:
     >>> import numpy as np
@@ -30,9 +32,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from fittrack.metrics.accuracy import per_row_mean
+from fittrack.metrics import task as _task
+from fittrack.metrics.common import per_row_mean
 from fittrack.metrics.context import EvalContext, same_rank
 from fittrack.metrics.spec import MetricSpec
+from fittrack.metrics.tensors import result_array
 
 SCORE_BASED = frozenset({
     "roc_auc_score", "average_precision_score", "log_loss", "brier_score_loss",
@@ -40,14 +44,7 @@ SCORE_BASED = frozenset({
     "label_ranking_loss", "coverage_error", "ndcg_score", "dcg_score",
     "d2_log_loss_score", "d2_brier_score",
 })
-#: looked for in the name with case and separators removed (LogCoshError, logcosh)
-LOWER_IS_BETTER_WORDS = ("loss", "error", "deviance", "hinge", "crossentropy",
-                         "divergence", "poisson", "huber", "logcosh", "falsepositive",
-                         "falsenegative", "cosineproximity")
-#: whole words of the name: the usual short names of errors (a user's ``rmse``)
-LOWER_IS_BETTER_TOKENS = frozenset({
-    "mse", "mae", "mape", "msle", "rmse", "rmsle", "smape", "medae", "kld", "nll",
-    "bce", "cce", "fpr", "fnr", "wer", "cer", "perplexity"})
+_KERAS2_BACKEND = re.compile(r"module '([\w.]*keras[\w.]*backend)' has no attribute '(\w+)'")
 
 
 def underlying_function(fn: Any) -> Any:
@@ -61,18 +58,6 @@ def is_sklearn_function(fn: Any) -> bool:
     """True for functions defined in ``sklearn.metrics`` (or partials of them)."""
     inner = underlying_function(fn)
     return inspect.isfunction(inner) and (inner.__module__ or "").startswith("sklearn.metrics")
-
-
-def lower_is_better(name: str) -> bool:
-    """Guess from a name: losses, errors and their short names are better lower.
-
-    >>> [lower_is_better(n) for n in ("rmse", "LogCoshError", "val_mae", "auc", "f1")]
-    [True, True, True, False, False]
-    """
-    words = [w for w in re.split(r"[^a-z0-9]+", name.lower()) if w]
-    squashed = "".join(words)
-    return (any(word in squashed for word in LOWER_IS_BETTER_WORDS)
-            or any(w in LOWER_IS_BETTER_TOKENS for w in words))
 
 
 def _accepts(fn: Callable, param: str) -> bool:
@@ -125,60 +110,41 @@ def _sklearn_inputs(ctx: EvalContext, kind: str, fname: str, given: dict) -> tup
             extra["multi_class"] = "ovr"
         if fname in {"log_loss", "top_k_accuracy_score"} and "labels" not in given:
             extra["labels"] = np.arange(ctx.n_classes)
-    return (ctx.true_labels, ctx.scores), extra
+    return (ctx.true_labels, _task.scores(ctx.probs_given, ctx.task)), extra
 
 
-def user_spec(fn: Callable, name: str) -> MetricSpec:
+def user_spec(fn: Callable, name: str, greater_is_better: bool | None = None) -> MetricSpec:
     """Wrap a user's ``f(y_true, y_pred)`` written in NumPy or ``keras.ops``."""
     def compute(ctx: EvalContext) -> Any:
         yt, yp = keras_like_inputs(ctx)
-        result = to_numpy(fn(yt, yp))
+        result = result_array(call_user_function(fn, yt, yp))
         if result.ndim >= 1 and result.shape[0] == ctx.n_samples and ctx.n_samples > 1:
             return per_row_mean(result, ctx.sample_weight)
         return result
 
     doc = (getattr(fn, "__doc__", None) or f"user function {name}").strip().splitlines()[0]
-    return MetricSpec(name, compute, not lower_is_better(name), "values", doc)
+    return MetricSpec(name, compute, greater_is_better, "values", doc)
 
 
-def make_metric(fn: Callable, *, name: str | None = None,
-                greater_is_better: bool | None = None) -> MetricSpec:
-    """Give a user function ``f(y_true, y_pred)`` a name and a direction.
-
-    ``fn`` may also be a ``sklearn.metrics`` function or a Keras metric or
-    loss object; it is wrapped as :func:`~fittrack.metrics.get_metric` does.
-
-    >>> import numpy as np
-    >>> def worst(y_true, y_pred):
-    ...     return np.max(np.abs(y_true - y_pred))
-    >>> spec = make_metric(worst, name="worst_error", greater_is_better=False)
-    >>> spec.name, spec.greater_is_better
-    ('worst_error', False)
-    """
-    from fittrack.metrics import keras_adapter  # it imports this module
-
-    if keras_adapter.is_keras_metric_class(fn):
-        fn = fn()
-    if keras_adapter.is_keras_metric(fn):  # stateful: reset and updated per evaluation
-        spec = keras_adapter.keras_metric_spec(fn, name)
-    elif keras_adapter.is_keras_loss(fn):
-        spec = keras_adapter.keras_loss_spec(fn, name)
-    else:
-        name = name or getattr(underlying_function(fn), "__name__", None)
-        if not name or name == "<lambda>":
-            raise ValueError("make_metric needs name='...' for a function without a name.")
-        spec = sklearn_spec(fn, name) if is_sklearn_function(fn) else user_spec(fn, name)
-    if greater_is_better is None:
-        return spec
-    return MetricSpec(spec.name, spec.compute, greater_is_better, spec.input,
-                      spec.description, spec.stateful)
+def call_user_function(fn: Callable, y_true: Any, y_pred: Any) -> Any:
+    """``fn(y_true, y_pred)``; a Keras 2 backend call gets an error pointing to ``keras.ops``."""
+    try:
+        return fn(y_true, y_pred)
+    except AttributeError as err:
+        match = _KERAS2_BACKEND.search(str(err))
+        if match is None:
+            raise
+        module, attr = match.groups()
+        raise AttributeError(
+            f"{module}.{attr} is a Keras 2 backend function ('from keras import backend as K; "
+            f"K.{attr}(...)'), which Keras 3 removed. Write keras.ops.{attr}(...) instead "
+            f"(same arguments; e.g. keras.ops.sqrt, keras.ops.mean, keras.ops.square), or "
+            f"run the Keras 2 code under tf_keras (TF_USE_LEGACY_KERAS=1).") from err
 
 
 def keras_like_inputs(ctx: EvalContext) -> tuple[np.ndarray, np.ndarray]:
     """Targets and outputs as Keras hands them to a metric function."""
     yp = ctx.y_pred_given
-    if yp.dtype.kind != "f":
-        yp = yp.astype(np.float32)
     yt = ctx.y_true_given
     if yt.dtype.kind == "f" and yt.dtype != yp.dtype:
         yt = yt.astype(yp.dtype)
@@ -187,14 +153,3 @@ def keras_like_inputs(ctx: EvalContext) -> tuple[np.ndarray, np.ndarray]:
     if yp.ndim == 1:
         return same_rank(yt, yp[:, None])[0].reshape(-1), yp
     return same_rank(yt, yp)
-
-
-def to_numpy(value: Any) -> np.ndarray:
-    """A metric's result as a NumPy array, whatever backend tensor it is."""
-    if isinstance(value, (np.ndarray, np.generic, float, int)):
-        return np.asarray(value, dtype=np.float64)
-    try:
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError, RuntimeError):
-        from fittrack.metrics.keras_adapter import convert_to_numpy
-        return np.asarray(convert_to_numpy(value), dtype=np.float64)

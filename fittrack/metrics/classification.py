@@ -20,8 +20,8 @@ import warnings
 
 import numpy as np
 
+from fittrack.metrics.common import UndefinedMetricWarning
 from fittrack.metrics.context import EvalContext
-from fittrack.metrics.ranking import UndefinedMetricWarning
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -131,17 +131,20 @@ def balanced_accuracy(ctx: EvalContext) -> float:
 
 
 def log_loss(ctx: EvalContext) -> float:
-    """Mean negative log-likelihood of the true class (probabilities clipped to [eps, 1-eps])."""
+    """Mean negative log-likelihood of the true class: scikit-learn's ``log_loss``
+    on the outputs' own dtype (probabilities clipped to ``[eps, 1 - eps]`` of that
+    dtype, then converted to float64)."""
     _require_single_label(ctx, "log_loss")
-    eps = np.finfo(np.float64).eps
-    if ctx.task == "binary" and ctx.y_pred.shape[-1] == 1:
-        p = np.clip(ctx.scores, eps, 1 - eps)
-        y = ctx.true_labels
-        losses = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+    probs = ctx.probs_given
+    flat = probs.reshape(-1, probs.shape[-1])
+    labels = ctx.true_labels
+    if flat.shape[1] == 1:
+        p = flat[:, 0]
+        picked = np.where(labels == 1, p, 1 - p)
     else:
-        probs = ctx.y_pred.reshape(-1, ctx.y_pred.shape[-1])
-        picked = probs[np.arange(len(probs)), ctx.true_labels]
-        losses = -np.log(np.clip(picked, eps, 1 - eps))
+        picked = flat[np.arange(len(flat)), labels]
+    eps = np.finfo(picked.dtype).eps
+    losses = -np.log(np.clip(picked, eps, 1 - eps).astype(np.float64))
     return float(np.average(losses, weights=ctx.weights))
 
 

@@ -1,11 +1,15 @@
 """One evaluation's inputs and the quantities several metrics share.
 
 An :class:`EvalContext` is built once per evaluation (one dataset, one output)
-and handed to every metric. Derived quantities (the classification view:
-true and predicted labels, the confusion matrix, per-class ranking curves) are
+and handed to every metric. Derived quantities (float64 views, probabilities,
+true and predicted labels, the confusion matrix, per-class ranking sums) are
 computed on first use and cached, so ``accuracy``, ``precision``, ``recall``,
 ``f1`` and ``mcc`` share one confusion matrix and ``auc`` and ``pr_auc`` share
-one sort per class.
+one sort per class. Every array a metric receives is read-only.
+
+What the output is (binary, multi-class or multi-label; probabilities or
+logits) is a :class:`Problem`, decided once per model output by the caller;
+without one, the task is read from the shapes and labels.
 
 Example:
     >>> import numpy as np
@@ -14,121 +18,215 @@ Example:
     ('multiclass', 3)
     >>> ctx.confusion.tolist()
     [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 1.0]]
+    >>> logits = EvalContext(np.array([1, 0]), np.array([[2.0], [-1.0]]),
+    ...                      problem=Problem("binary", logits=True))
+    >>> logits.pred_labels.tolist(), logits.probs.round(3).ravel().tolist()
+    ([1, 0], [0.881, 0.269])
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 import numpy as np
 
 from fittrack.metrics import task as _task
+from fittrack.metrics.common import THRESHOLD, readonly
+from fittrack.metrics.probabilities import logit, probabilities, scorable
+
+Task = Literal["binary", "multiclass", "multilabel"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What a model output is, decided once per output from the model.
+
+    Args:
+        task: ``"binary"``, ``"multiclass"``, ``"multilabel"``, or None to
+            read it from the shapes and labels of each evaluation.
+        logits: True when the output is logits (the compiled loss says
+            ``from_logits=True``): score-based metrics get sigmoid/softmax
+            probabilities, label-based ones decide at logit 0 / the arg-max.
+    """
+
+    task: Task | None = None
+    logits: bool = False
 
 
 class EvalContext:
-    """Inputs of one evaluation, in float64, with lazily cached derivations.
+    """Inputs of one evaluation, with lazily cached derivations.
 
     Args:
         y_true: targets as the model's loss sees them (labels, one-hot rows,
             multi-hot rows or regression targets).
         y_pred: the model's outputs for the same rows.
         sample_weight: optional per-row weights, shape ``(n,)``.
+        problem: the output's :class:`Problem` (task, logits).
+        threshold: the decision threshold (a probability) of binary and
+            multi-label predicted labels.
 
     Attributes:
-        y_true, y_pred: float64 arrays brought to the same rank the way Keras
-            does (a ``(n,)`` target next to a ``(n, 1)`` output becomes
-            ``(n, 1)``); a sparse label vector next to ``(n, C)`` scores is
-            left as it is.
-        y_true_given, y_pred_given: the arrays as received, for user callables.
+        y_true_given, y_pred_given: the arrays as received (read-only; half
+            precision outputs cast to float32), for user callables.
         sample_weight: float64 ``(n,)`` or None.
     """
 
-    def __init__(self, y_true: Any, y_pred: Any, sample_weight: Any = None):
-        self.y_true_given = np.asarray(y_true)
-        self.y_pred_given = np.asarray(y_pred)
-        yt = _as_float(self.y_true_given, "y_true")
-        yp = _as_float(self.y_pred_given, "y_pred")
-        if yt.shape[:1] != yp.shape[:1] or yt.ndim == 0:
+    def __init__(self, y_true: Any, y_pred: Any, sample_weight: Any = None, *,
+                 problem: Problem | None = None, threshold: float = THRESHOLD):
+        self.y_true_given = readonly(_as_numbers(np.asarray(y_true), "y_true"))
+        self.y_pred_given = readonly(scorable(np.asarray(y_pred)))
+        yt, yp = self.y_true_given, self.y_pred_given
+        if yt.ndim == 0 or yt.shape[:1] != yp.shape[:1]:
             raise ValueError(
                 "y_true and y_pred must have one row per sample and the same number "
                 f"of rows; received y_true of shape {yt.shape} and y_pred of shape "
-                f"{yp.shape}."
-            )
+                f"{yp.shape}.")
         if yt.shape[0] == 0:
             raise ValueError(
                 "Metrics need at least one row; received y_true of shape "
                 f"{yt.shape} and y_pred of shape {yp.shape}. Check that the dataset "
                 "(or the validation split) is not empty.")
-        self.y_true, self.y_pred = same_rank(yt, yp)
+        self.problem = problem or Problem()
+        self.threshold = float(threshold)
         self.sample_weight = _as_weights(sample_weight, len(yt))
         self._memo: dict[Any, Any] = {}
+
+    def at_threshold(self, threshold: float) -> EvalContext:
+        """This evaluation with another decision threshold (labels recomputed)."""
+        if threshold == self.threshold:
+            return self
+        other = EvalContext.__new__(EvalContext)
+        other.__dict__.update({k: v for k, v in self.__dict__.items() if k in _SHARED})
+        other.threshold, other._memo = float(threshold), {}
+        return other
 
     @property
     def n_samples(self) -> int:
         """Number of rows."""
-        return int(self.y_true.shape[0])
+        return int(self.y_true_given.shape[0])
 
     def memo(self, key: Any, factory: Callable[[], Any]) -> Any:
         """Return ``factory()``, computed once per context under ``key``."""
         if key not in self._memo:
-            self._memo[key] = factory()
+            value = factory()
+            self._memo[key] = readonly(value) if isinstance(value, np.ndarray) else value
         return self._memo[key]
+
+    # ----- float64 views, same rank as Keras' losses see them -----
+    @cached_property
+    def _ranked(self) -> tuple[np.ndarray, np.ndarray]:
+        return same_rank(self.y_true_given, self.y_pred_given)
+
+    @cached_property
+    def y_true(self) -> np.ndarray:
+        """Targets in float64, brought to the outputs' rank the way Keras does."""
+        return readonly(self._ranked[0].astype(np.float64))
+
+    @cached_property
+    def y_pred(self) -> np.ndarray:
+        """The raw outputs in float64 (logits stay logits), same rank as ``y_true``."""
+        return readonly(self._ranked[1].astype(np.float64))
+
+    @cached_property
+    def probs(self) -> np.ndarray:
+        """Probabilities in float64: the outputs, or sigmoid/softmax of logits."""
+        task = self.task if self.problem.logits else None
+        return readonly(probabilities(self._ranked[1], task, self.problem.logits))
+
+    @cached_property
+    def probs_given(self) -> np.ndarray:
+        """Probabilities in the outputs' own dtype (what ``model.predict`` returns)."""
+        if not self.problem.logits:
+            return self._ranked[1]
+        return readonly(self.probs.astype(self.y_pred_given.dtype))
 
     # ----- classification view (computed on first use) -----
     @cached_property
     def task(self) -> str:
-        """``"binary"``, ``"multiclass"`` or ``"multilabel"``, from the shapes and labels."""
-        return _task.infer_task(self.y_true, self.y_pred)
+        """``"binary"``, ``"multiclass"`` or ``"multilabel"``: decided by the caller
+        from the model, else read from the shapes and labels."""
+        if self.problem.task is not None:
+            return self.problem.task
+        return _task.infer_task(*self._ranked)
 
     @cached_property
     def n_classes(self) -> int:
         """2 for binary problems, the number of output columns otherwise."""
-        return 2 if self.task == "binary" else int(self.y_pred.shape[-1])
+        return 2 if self.task == "binary" else int(self.y_pred_given.shape[-1])
 
     @cached_property
     def weights(self) -> np.ndarray | None:
         """Per-row weights of the classification view (repeated over time steps)."""
-        return _task.flat_weights(self.sample_weight, self.y_pred, self.task)
+        return _task.flat_weights(self.sample_weight, self._ranked[1])
 
     @cached_property
     def scores(self) -> np.ndarray:
-        """Positive-class scores ``(N,)`` (binary) or ``(N, C)``."""
-        return _task.scores(self.y_pred, self.task)
+        """Ranking scores: ``(N,)`` for a binary problem, else ``(N, C)``.
+
+        Probabilities, or for logits the logits themselves where that keeps the
+        order (one unit per label) and the softmax probabilities otherwise.
+        """
+        ranked = self._ranked[1]
+        one_unit = ranked.shape[-1] == 1 or self.task == "multilabel"
+        source = ranked if (not self.problem.logits or one_unit) else self.probs
+        return readonly(_task.scores(source, self.task))
 
     @cached_property
     def true_labels(self) -> np.ndarray:
-        """int ``(N,)`` class indices, or ``(N, C)`` 0/1 for multilabel."""
-        return _task.true_labels(self.y_true, self.y_pred, self.task)
+        """int ``(N,)`` class indices, or a ``(N, C)`` 0/1 indicator for multilabel."""
+        return readonly(_task.true_labels(*self._ranked, self.task))
 
     @cached_property
     def pred_argmax(self) -> np.ndarray:
-        """``argmax(y_pred, axis=-1)``, computed once (on the outputs as given: same order)."""
-        given = self.y_pred_given
-        source = given.reshape(self.y_pred.shape) if given.size == self.y_pred.size else self.y_pred
-        return np.argmax(source, axis=-1)
+        """``argmax(y_pred, axis=-1)`` over the outputs as given (logits or not)."""
+        return readonly(np.argmax(self._ranked[1], axis=-1))
 
-    @cached_property
+    @property
+    def decisions(self) -> np.ndarray:
+        """Per-unit binary decisions, same shape as the outputs: ``p > threshold``
+        (``logit > logit(threshold)`` for logits)."""
+        def build() -> np.ndarray:
+            cut = logit(self.threshold) if self.problem.logits else self.threshold
+            return self._ranked[1] > cut
+        return self.memo("decisions", build)
+
+    @property
     def pred_labels(self) -> np.ndarray:
-        """Scores thresholded at 0.5 (binary, multilabel) or arg-maxed (multiclass)."""
-        if self.task == "multiclass":
-            return self.pred_argmax.reshape(-1)
-        return _task.pred_labels(self.scores, self.task)
+        """Predicted labels: thresholded (binary, multilabel) or the arg-max."""
+        def build() -> np.ndarray:
+            if self.task == "multiclass":
+                return self.pred_argmax.reshape(-1)
+            ranked = self._ranked[1]
+            if self.task == "binary" and ranked.shape[-1] == 2:
+                positive = self.probs[..., 1].reshape(-1)
+                return (positive > self.threshold).astype(np.int64)
+            n_cols = ranked.shape[-1]
+            labels = self.decisions.reshape(-1, n_cols).astype(np.int64)
+            return labels[:, 0] if self.task == "binary" else labels
+        return self.memo("pred_labels", build)
 
-    @cached_property
+    @property
     def confusion(self) -> np.ndarray:
         """Weighted confusion matrix ``(C, C)``, rows true, columns predicted.
 
         Multilabel problems have one 2x2 matrix per label: ``(C, 2, 2)``.
         """
-        return _task.confusion(self.true_labels, self.pred_labels, self.n_classes,
-                               self.weights, self.task)
+        return self.memo("confusion", lambda: _task.confusion(
+            self.true_labels, self.pred_labels, self.n_classes, self.weights, self.task))
 
     @cached_property
     def total_weight(self) -> float:
         """Sum of the classification view's weights (the row count if unweighted)."""
         w = self.weights
         return float(len(self.true_labels) if w is None else w.sum())
+
+
+#: attributes an :meth:`EvalContext.at_threshold` copy shares with its origin
+_SHARED = ("y_true_given", "y_pred_given", "problem", "sample_weight", "_ranked", "y_true",
+           "y_pred", "probs", "probs_given", "task", "n_classes", "weights", "scores",
+           "true_labels", "pred_argmax", "total_weight")
 
 
 def same_rank(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -153,16 +251,13 @@ def same_rank(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.nd
     return y_true, y_pred
 
 
-def _as_float(arr: np.ndarray, what: str) -> np.ndarray:
-    if arr.dtype.kind == "f":
-        return arr.astype(np.float64, copy=False)
-    if arr.dtype.kind in "biu":
-        return arr.astype(np.float64)
+def _as_numbers(arr: np.ndarray, what: str) -> np.ndarray:
+    if arr.dtype.kind in "biuf":
+        return arr
     raise TypeError(
         f"{what} must hold numbers; received an array of dtype {arr.dtype}. "
         "Encode string or object labels as integers first "
-        "(for example with sklearn.preprocessing.LabelEncoder)."
-    )
+        "(for example with sklearn.preprocessing.LabelEncoder).")
 
 
 def _as_weights(sample_weight: Any, n: int) -> np.ndarray | None:
@@ -174,6 +269,5 @@ def _as_weights(sample_weight: Any, n: int) -> np.ndarray | None:
     if w.shape != (n,):
         raise ValueError(
             f"sample_weight must have shape ({n},), one weight per row; received "
-            f"shape {w.shape}. Pass a 1-D array with one weight per sample."
-        )
-    return w
+            f"shape {w.shape}. Pass a 1-D array with one weight per sample.")
+    return readonly(w)

@@ -21,8 +21,8 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 
-from fittrack.metrics.context import EvalContext
-from fittrack.metrics.spec import MetricSpec, _as_result
+from fittrack.metrics.context import EvalContext, Problem
+from fittrack.metrics.spec import MetricSpec, as_result
 
 
 class MetricError(ValueError):
@@ -33,9 +33,14 @@ class NonFinitePredictionWarning(UserWarning):
     """The model produced NaN or infinite outputs; the metrics are recorded as NaN."""
 
 
+class NonFiniteTargetWarning(UserWarning):
+    """Targets or sample weights hold NaN or infinite values; the metrics are recorded as NaN."""
+
+
 def evaluate(specs: Sequence[MetricSpec], y_true: Any, y_pred: Any,
              sample_weight: Any = None, *, prefix: str = "", where: str = "the data",
-             on_error: Literal["raise", "nan"] = "raise") -> dict[str, float]:
+             on_error: Literal["raise", "nan"] = "raise",
+             problem: Problem | None = None) -> dict[str, float]:
     """Compute every metric on one dataset; return ``{prefix + key: value}``.
 
     Args:
@@ -46,33 +51,50 @@ def evaluate(specs: Sequence[MetricSpec], y_true: Any, y_pred: Any,
         where: names the data in error messages (``"the validation data"``).
         on_error: ``"raise"`` a :class:`MetricError` naming the metric, or
             record ``"nan"`` with a warning.
+        problem: what the output is (task, logits), decided from the model.
+
+    Non-finite predictions, targets or weights make every value NaN (one
+    warning naming the keys): one rule for every metric.
     """
-    ctx = EvalContext(y_true, y_pred, sample_weight)
-    finite = bool(np.isfinite(ctx.y_pred).all())
-    if not finite:
-        warnings.warn(
-            f"The model's predictions on {where} contain NaN or infinite values; "
-            f"{', '.join(prefix + s.name for s in specs)} are recorded as NaN.",
-            NonFinitePredictionWarning, stacklevel=2)
-    # With non-finite predictions, the metrics run on a zeroed copy only to learn
-    # each result's shape, so a vector metric keeps its keys (name_0, name_1...).
-    shape_ctx = None if finite else EvalContext(
-        ctx.y_true_given, np.nan_to_num(ctx.y_pred_given, nan=0.0, posinf=0.0, neginf=0.0),
-        ctx.sample_weight)
+    ctx = EvalContext(y_true, y_pred, sample_weight, problem=problem)
+    shape_ctx = _stand_in(ctx, specs, prefix, where)
     out: dict[str, float] = {}
     for spec in specs:
         key = prefix + spec.name
-        value = _compute(spec, ctx, where, on_error) if finite else _nan_like(spec, shape_ctx)
+        value = _compute(spec, ctx, where, on_error) if shape_ctx is None \
+            else _nan_like(spec, shape_ctx)
         out.update(expand(key, value))
     return out
 
 
+def _stand_in(ctx: EvalContext, specs: Sequence[MetricSpec], prefix: str,
+              where: str) -> EvalContext | None:
+    """None when every input is finite; else warn and return zeroed stand-ins,
+    on which the metrics run only to learn each result's shape (so a vector
+    metric keeps its keys ``name_0, name_1...``)."""
+    checks = [("predictions", ctx.y_pred_given, NonFinitePredictionWarning),
+              ("targets", ctx.y_true_given, NonFiniteTargetWarning),
+              ("sample weights", ctx.sample_weight, NonFiniteTargetWarning)]
+    bad = [(what, category) for what, arr, category in checks
+           if arr is not None and arr.dtype.kind == "f" and not np.isfinite(arr).all()]
+    if not bad:
+        return None
+    keys = ", ".join(prefix + s.name for s in specs)
+    for what, category in bad:
+        subject = "The model's predictions" if what == "predictions" else f"The {what}"
+        warnings.warn(f"{subject} on {where} contain NaN or infinite values; {keys} are "
+                      "recorded as NaN.", category, stacklevel=3)
+    zero = lambda a: None if a is None else np.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0)  # noqa: E731
+    return EvalContext(zero(ctx.y_true_given), zero(ctx.y_pred_given), zero(ctx.sample_weight),
+                       problem=ctx.problem)
+
+
 def _nan_like(spec: MetricSpec, shape_ctx: EvalContext) -> Any:
-    """NaN in the shape ``spec`` gives on ``shape_ctx`` (finite stand-in predictions)."""
+    """NaN in the shape ``spec`` gives on ``shape_ctx`` (finite stand-in inputs)."""
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            shape = np.shape(_as_result(spec.compute(shape_ctx)))
+            shape = np.shape(as_result(spec.compute(spec.context_for(shape_ctx))))
     except Exception:  # noqa: BLE001 - only the shape is wanted
         return float("nan")
     return np.full(shape, np.nan) if shape else float("nan")
@@ -81,7 +103,7 @@ def _nan_like(spec: MetricSpec, shape_ctx: EvalContext) -> Any:
 def _compute(spec: MetricSpec, ctx: EvalContext, where: str, on_error: str) -> Any:
     try:
         with np.errstate(all="ignore"):
-            return _as_result(spec.compute(ctx))
+            return as_result(spec.compute(spec.context_for(ctx)))
     except Exception as err:  # noqa: BLE001 - re-raised with the metric's name
         message = f"Metric {spec.name!r} failed on {where}: {type(err).__name__}: {err}"
         if on_error == "raise":

@@ -1,10 +1,11 @@
-"""The one place in ``metrics/`` that imports Keras (lazily).
+"""Keras metric and loss objects, and Keras-only names, as :class:`MetricSpec`.
 
-It wraps ``keras.metrics.Metric`` objects (updated over the whole dataset in
-chunks, then read once), ``keras.losses.Loss`` objects (their per-row loss,
-averaged), Keras names that fittrack has no exact built-in for
-(``binary_io_u``, ``f_beta_score``, ``pearson_correlation``, the focal losses,
-...), and converts backend tensors returned by ``keras.ops`` user functions.
+It wraps ``keras.metrics.Metric`` objects (cloned, so their state never
+mixes with the same object compiled into the model; updated over the whole
+dataset in chunks, then read once), ``keras.losses.Loss`` objects (their
+per-row loss, averaged) and Keras names that fittrack has no exact built-in
+for (``binary_io_u``, ``f_beta_score``, ``pearson_correlation``, the focal
+losses, ...). Keras is imported lazily, only to resolve names.
 
 Example:
     >>> import keras, numpy as np
@@ -19,20 +20,13 @@ import inspect
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
-
-from fittrack.metrics.adapters import keras_like_inputs, lower_is_better, user_spec
+from fittrack.metrics.adapters import keras_like_inputs, user_spec
 from fittrack.metrics.context import EvalContext
+from fittrack.metrics.naming import lower_is_better
 from fittrack.metrics.spec import MetricSpec
+from fittrack.metrics.tensors import convert_to_numpy
 
 CHUNK_ROWS = 65536
-
-
-def convert_to_numpy(value: Any) -> np.ndarray:
-    """``keras.ops.convert_to_numpy``, for tensors NumPy cannot read directly."""
-    import keras
-
-    return keras.ops.convert_to_numpy(value)
 
 
 def is_keras_metric(obj: Any) -> bool:
@@ -58,13 +52,31 @@ def keras_loss_spec(loss: Any, name: str | None = None) -> MetricSpec:
     arguments, e.g. ``Huber(delta=2.0)``), averaged with the sample weights;
     logged under its ``.name``; lower is better."""
     name = name or loss.name
-    spec = user_spec(loss.call, name)
-    return replace(spec, greater_is_better=False,
-                   description=f"Keras loss {type(loss).__name__} (per-row, averaged)")
+    spec = user_spec(loss.call, name, greater_is_better=False)
+    return replace(spec, description=f"Keras loss {type(loss).__name__} (per-row, averaged)")
+
+
+def clone_metric(metric: Any) -> Any:
+    """A fresh copy of a Keras metric object (same class and configuration).
+
+    The object a user also passed to ``compile`` keeps Keras' running state;
+    updating it here would change what Keras logs. A metric that cannot be
+    rebuilt from its config is refused with a message saying how to fix it.
+    """
+    try:
+        return type(metric).from_config(metric.get_config())
+    except Exception as err:  # noqa: BLE001 - any failure means "cannot be cloned"
+        raise TypeError(
+            f"The Keras metric {metric!r} cannot be copied with "
+            f"{type(metric).__name__}.from_config(metric.get_config()) ({type(err).__name__}: "
+            f"{err}). fittrack copies Keras metric objects so that their state never mixes "
+            "with the same object compiled into the model; give the metric a working "
+            "get_config(), or pass its class or its name instead.") from err
 
 
 def keras_metric_spec(metric: Any, name: str | None = None) -> MetricSpec:
-    """Wrap a stateful Keras metric object: reset, update over all rows, read."""
+    """Wrap a (cloned) stateful Keras metric object: reset, update over all rows, read."""
+    metric = clone_metric(metric)
     name = name or metric.name
 
     def compute(ctx: EvalContext) -> Any:
@@ -103,9 +115,9 @@ def from_keras_name(name: str) -> MetricSpec | None:
             return keras_metric_spec(obj, name)
         if is_keras_loss(obj):
             return keras_loss_spec(obj, name)
-        spec = user_spec(obj, name)
-        # anything found only among the losses (dice, tversky, ...) is a loss
-        return replace(spec, greater_is_better=False) if module is keras.losses else spec
+        # a function: anything found only among the losses (dice, tversky, ...) is a loss
+        greater = False if module is keras.losses else not lower_is_better(name)
+        return user_spec(obj, name, greater_is_better=greater)
     return None
 
 

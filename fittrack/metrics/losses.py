@@ -1,7 +1,9 @@
 """Keras losses by name, as metrics: the weighted mean of the per-row loss.
 
 Probabilities are clipped to ``[1e-7, 1 - 1e-7]`` and categorical outputs are
-renormalised to sum to one, as Keras' losses do (``from_logits=False``).
+renormalised to sum to one, as Keras' losses do (``from_logits=False``), in
+the outputs' own dtype; the logs are taken in float64 after the clip. On a
+logits output these get the sigmoid/softmax probabilities.
 
 Example:
     >>> import numpy as np
@@ -15,17 +17,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from fittrack.metrics.accuracy import per_row_mean
+from fittrack.metrics.common import EPSILON, per_row_mean
 from fittrack.metrics.context import EvalContext
-from fittrack.metrics.regression import EPSILON
 from fittrack.metrics.task import check_sparse_labels
+
+
+def _log(p: np.ndarray) -> np.ndarray:
+    return np.log(p.astype(np.float64))
 
 
 def binary_crossentropy(ctx: EvalContext) -> float:
     """Mean binary cross-entropy over outputs, then over rows."""
-    p = np.clip(ctx.y_pred, EPSILON, 1.0 - EPSILON)
+    p = np.clip(ctx.probs_given, EPSILON, 1.0 - EPSILON)
     y = ctx.y_true
-    bce = -(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
+    bce = -(y * _log(p) + (1.0 - y) * _log(1 - p))
     return per_row_mean(bce.mean(axis=-1), ctx.sample_weight)
 
 
@@ -33,12 +38,12 @@ def _log_probs(y_pred: np.ndarray) -> np.ndarray:
     total = np.sum(y_pred, axis=-1, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         probs = y_pred / total
-    return np.log(np.clip(probs, EPSILON, 1.0 - EPSILON))
+    return _log(np.clip(probs, EPSILON, 1.0 - EPSILON))
 
 
 def categorical_crossentropy(ctx: EvalContext) -> float:
     """``-sum(y_true * log(p))`` per row, ``p`` the renormalised, clipped output."""
-    values = -np.sum(ctx.y_true * _log_probs(ctx.y_pred), axis=-1)
+    values = -np.sum(ctx.y_true * _log_probs(ctx.probs_given), axis=-1)
     return per_row_mean(values, ctx.sample_weight)
 
 
@@ -49,7 +54,7 @@ def sparse_categorical_crossentropy(ctx: EvalContext) -> float:
         yt = yt[..., 0]
     n_classes = ctx.y_pred.shape[-1]
     labels = check_sparse_labels(yt.reshape(-1), n_classes).reshape(yt.shape)
-    log_p = _log_probs(ctx.y_pred)
+    log_p = _log_probs(ctx.probs_given)
     picked = np.take_along_axis(log_p, labels[..., None], axis=-1)[..., 0]
     return per_row_mean(-picked, ctx.sample_weight)
 

@@ -21,12 +21,9 @@ import warnings
 
 import numpy as np
 
+from fittrack.metrics.common import UndefinedMetricWarning
 from fittrack.metrics.context import EvalContext
 from fittrack.metrics.curves import RankingSums, ranking_sums
-
-
-class UndefinedMetricWarning(UserWarning):
-    """A metric is not defined on these data (one class present, no rows...)."""
 
 
 def class_sums(ctx: EvalContext) -> RankingSums:

@@ -44,6 +44,7 @@ def _add(name: str, fn, greater: bool, kind: InputKind, *aliases: str) -> None:
 # accuracy (Keras semantics)
 _add("accuracy", acc.accuracy, True, "labels", "acc")
 _add("binary_accuracy", acc.binary_accuracy, True, "labels")
+_add("subset_accuracy", acc.subset_accuracy, True, "labels", "exact_match")
 _add("categorical_accuracy", acc.categorical_accuracy, True, "labels")
 _add("sparse_categorical_accuracy", acc.sparse_categorical_accuracy, True, "labels")
 _add("top_k_categorical_accuracy", acc.top_k_categorical_accuracy, True, "scores")

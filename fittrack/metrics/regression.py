@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from fittrack.metrics.accuracy import per_row_mean
+from fittrack.metrics.common import EPSILON, per_row_mean
 from fittrack.metrics.context import EvalContext
-
-EPSILON = 1e-7  # keras.backend.epsilon()
 
 
 def _err(ctx: EvalContext) -> np.ndarray:

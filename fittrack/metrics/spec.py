@@ -18,12 +18,12 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Literal
 
 import numpy as np
 
-from fittrack.metrics.context import EvalContext
+from fittrack.metrics.context import EvalContext, Problem
 
 InputKind = Literal["scores", "labels", "values"]
 
@@ -44,6 +44,8 @@ class MetricSpec:
         description: one line for ``fittrack.metrics.describe()``.
         stateful: True for wrapped objects that keep state between calls
             (Keras metric objects); they are evaluated in one pass each time.
+        threshold: the decision threshold of a label-based binary metric
+            (None: 0.5); see :meth:`at_threshold`.
 
     Example:
         >>> import numpy as np
@@ -57,35 +59,65 @@ class MetricSpec:
 
     name: str
     compute: Callable[[EvalContext], Any]
-    greater_is_better: bool = True
+    greater_is_better: bool | None = True
     input: InputKind = "values"
     description: str = ""
     stateful: bool = field(default=False, compare=False)
+    threshold: float | None = None
 
-    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None, *,
+                 problem: Problem | None = None) -> Any:
         """Compute the metric on arrays (a fresh :class:`EvalContext`)."""
-        ctx = EvalContext(y_true, y_pred, sample_weight)
-        return _as_result(self.compute(ctx))
+        ctx = EvalContext(y_true, y_pred, sample_weight, problem=problem)
+        return as_result(self.compute(self.context_for(ctx)))
 
-    def renamed(self, name: str) -> "MetricSpec":
+    def context_for(self, ctx: EvalContext) -> EvalContext:
+        """``ctx`` at this metric's decision threshold."""
+        return ctx if self.threshold is None else ctx.at_threshold(self.threshold)
+
+    def renamed(self, name: str) -> MetricSpec:
         """The same metric logged under another key."""
-        return MetricSpec(
-            name,
-            self.compute,
-            self.greater_is_better,
-            self.input,
-            self.description,
-            self.stateful,
-        )
+        return replace(self, name=name)
+
+    def at_threshold(self, threshold: float, name: str | None = None) -> MetricSpec:
+        """The same label-based metric deciding ``positive`` at ``score > threshold``.
+
+        Binary and multi-label outputs only (a multi-class output decides by the
+        arg-max). The key defaults to ``<name>_at_<threshold>``.
+
+        Example:
+            >>> from fittrack.metrics import get_metric
+            >>> f1_30 = get_metric("f1").at_threshold(0.3)
+            >>> f1_30.name, f1_30([0, 1, 1], [[0.2], [0.35], [0.9]])
+            ('f1_at_0.3', 1.0)
+        """
+        if self.input != "labels":
+            raise ValueError(
+                f"{self.name!r} does not decide labels (it reads {self.input}), so it has "
+                "no decision threshold; at_threshold() is for label-based metrics such as "
+                "'f1', 'precision', 'recall', 'accuracy'.")
+        if not 0.0 < float(threshold) < 1.0:
+            raise ValueError(f"threshold must be a probability strictly between 0 and 1; "
+                             f"received {threshold!r}.")
+        return replace(self, name=name or f"{self.name}_at_{float(threshold):g}",
+                       threshold=float(threshold))
 
 
-def _as_result(value: Any) -> float | np.ndarray:
+def as_result(value: Any) -> float | np.ndarray:
     """A float for a scalar or one-element result, a 1-D float64 array for a vector.
 
     A one-element vector (Keras' ``FBetaScore()`` on a one-unit output returns
-    shape ``(1,)``) is a scalar, so it is logged under the name as given.
+    shape ``(1,)``) is a scalar, so it is logged under the name as given. An
+    empty or complex result is an error: it would be lost or changed silently.
     """
-    arr = np.asarray(value, dtype=np.float64)
+    arr = np.asarray(value)
+    if arr.dtype.kind == "c":
+        raise TypeError(f"the metric returned a complex value ({arr.dtype}); return real "
+                        "numbers (take .real or abs() yourself if that is what you mean).")
+    if arr.size == 0:
+        raise ValueError(f"the metric returned an empty array (shape {arr.shape}); return "
+                         "a number, or one number per element for a vector metric.")
+    arr = arr.astype(np.float64)
     if arr.size == 1:
         return float(arr.reshape(()))
     return arr.reshape(-1)

@@ -1,7 +1,9 @@
 """The classification view of ``(y_true, y_pred)``: task, labels, scores, confusion.
 
 Pure functions used (and cached) by :class:`~fittrack.metrics.context.EvalContext`.
-The task is read from the shapes the way Keras picks an accuracy, then from the
+The callback decides the task once per model output, from its loss and output
+activation (:class:`~fittrack.metrics.context.Problem`); without that, the
+task is read from the shapes the way Keras picks an accuracy, then from the
 labels:
 
 - one output column: ``binary`` (scores are the column, labels 0/1);
@@ -16,8 +18,6 @@ Outputs with time steps, ``(n, T, C)``, are flattened to ``(n * T, C)`` rows.
 from __future__ import annotations
 
 import numpy as np
-
-THRESHOLD = 0.5
 
 
 def is_sparse(y_true: np.ndarray, y_pred: np.ndarray) -> bool:
@@ -66,6 +66,10 @@ def true_labels(y_true: np.ndarray, y_pred: np.ndarray, task: str) -> np.ndarray
     """Integer labels ``(N,)``, or a ``(N, C)`` 0/1 indicator for multilabel."""
     n_cols = y_pred.shape[-1]
     if task == "multilabel":
+        if y_true.shape != y_pred.shape:
+            raise ValueError(
+                f"A multi-label output of shape {y_pred.shape} needs multi-hot targets of "
+                f"the same shape (one 0/1 column per label); received {y_true.shape}.")
         ind = y_true.reshape(-1, n_cols)
         _check_binary_values(ind, "multilabel targets (multi-hot rows)")
         return ind.astype(np.int64)
@@ -75,18 +79,15 @@ def true_labels(y_true: np.ndarray, y_pred: np.ndarray, task: str) -> np.ndarray
         return labels.astype(np.int64)
     if is_sparse(y_true, y_pred):
         return check_sparse_labels(y_true.reshape(-1), n_cols)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(
+            f"Expected targets of shape {y_pred.shape[:-1]} (integer classes) or "
+            f"{y_pred.shape} (one-hot rows) for an output of shape {y_pred.shape}; "
+            f"received {y_true.shape}.")
     return np.argmax(y_true.reshape(-1, n_cols), axis=1)
 
 
-def pred_labels(scores_: np.ndarray, task: str) -> np.ndarray:
-    """Predicted labels: ``score > 0.5`` (binary, multilabel) or the arg-max."""
-    if task == "multiclass":
-        return np.argmax(scores_, axis=1)
-    return (scores_ > THRESHOLD).astype(np.int64)
-
-
-def flat_weights(sample_weight: np.ndarray | None, y_pred: np.ndarray,
-                 task: str) -> np.ndarray | None:
+def flat_weights(sample_weight: np.ndarray | None, y_pred: np.ndarray) -> np.ndarray | None:
     """Per-row weights repeated over time steps, matching the flattened rows."""
     if sample_weight is None:
         return None

@@ -54,6 +54,11 @@ def _prf(fn):
     return ref
 
 
+def ref_subset_accuracy(c: Case, w):
+    """scikit-learn's accuracy_score: the exact-match ratio on multi-label rows."""
+    return skm.accuracy_score(sk_true(c), sk_pred(c), sample_weight=w)
+
+
 def ref_mcc(c: Case, w):
     return skm.matthews_corrcoef(sk_true(c), sk_pred(c), sample_weight=w)
 
@@ -109,6 +114,8 @@ REGRESSION = ("regression", "regression1", "positive", "diabetes")
 #: canonical name -> (reference(case, sample_weight), case names, "sklearn" | "keras")
 REFERENCES = {
     "accuracy": (ref_accuracy, CLASSIF + ("ties_binary",), "sklearn"),
+    "subset_accuracy": (ref_subset_accuracy, ("multilabel", "ties_multilabel") + CLASSIF,
+                        "sklearn"),
     "binary_accuracy": (_kmetric(km.BinaryAccuracy), ("binary", "multilabel", "cancer",
                                                       "ties_binary"), "keras"),
     "categorical_accuracy": (_kmetric(km.CategoricalAccuracy),

@@ -164,7 +164,7 @@ def test_not_a_metric_is_a_type_error():
     ([skm.f1_score, functools.partial(skm.f1_score, average="macro")], "f1_score"),
 ])
 def test_duplicate_keys_are_refused(metrics, key):
-    with pytest.raises(ValueError, match=f"same key '{key}'.*renamed"):
+    with pytest.raises(ValueError, match=f"same key '{key}'.*make_metric"):
         resolve_metrics(metrics)
 
 
@@ -253,7 +253,7 @@ def test_numpy_function_per_row_is_weighted_average():
     w = weights("zeros", case.n)
     per_row = np.mean(np.abs(case.y - case.p), axis=-1)
     spec = get_metric(abs_error_per_row)
-    assert spec.name == "abs_error_per_row" and spec.greater_is_better is False
+    assert spec.name == "abs_error_per_row" and spec.greater_is_better is None
     assert spec(case.y, case.p) == pytest.approx(per_row.mean(), rel=1e-12)
     assert spec(case.y, case.p, w) == pytest.approx(np.average(per_row, weights=w), rel=1e-12)
 
@@ -489,11 +489,13 @@ def dice_coefficient(y_true, y_pred):
 
 
 @pytest.mark.parametrize("metric,greater", [
-    (rmse, False),                      # the DESIGN's example user function
-    (rmse_np, False),
-    (abs_error_per_row, False),
-    (dice_coefficient, True),
-    (worst_error, False),
+    (rmse, None),                       # user functions: unknown unless declared
+    (rmse_np, None),
+    (abs_error_per_row, None),
+    (dice_coefficient, None),
+    (worst_error, None),
+    (make_metric(worst_error, greater_is_better=False), False),
+    (make_metric(dice_coefficient, greater_is_better=True), True),
     ("FalseNegatives", False),          # Keras class names, through keras
     ("FalsePositives", False),
     ("TruePositives", True),

@@ -1,0 +1,38 @@
+"""Direction rules read from a name, for metrics that do not declare one.
+
+Keras metric and loss objects (``keras.metrics.LogCoshError``,
+``keras.losses.Huber``), scikit-learn functions and keys in files without
+metadata are named by convention: losses and errors are better lower. These
+rules live here, once; the key grammar (:mod:`fittrack.history.keys`) and the
+Keras adapter ask them.
+
+Example:
+    >>> [lower_is_better(n) for n in ("rmse", "LogCoshError", "val_mae", "auc", "f1")]
+    [True, True, True, False, False]
+"""
+
+from __future__ import annotations
+
+import re
+
+#: looked for in the name with case and separators removed (LogCoshError, logcosh)
+LOWER_IS_BETTER_WORDS = ("loss", "error", "deviance", "hinge", "crossentropy",
+                         "divergence", "poisson", "huber", "logcosh", "falsepositive",
+                         "falsenegative", "cosineproximity")
+#: whole words of the name: the usual short names of errors (a user's ``rmse``)
+LOWER_IS_BETTER_TOKENS = frozenset({
+    "mse", "mae", "mape", "msle", "rmse", "rmsle", "smape", "medae", "kld", "nll",
+    "bce", "cce", "fpr", "fnr", "wer", "cer", "perplexity"})
+
+
+def words(name: str) -> list[str]:
+    """The lower-case alphanumeric words of a name."""
+    return [w for w in re.split(r"[^a-z0-9]+", name.lower()) if w]
+
+
+def lower_is_better(name: str) -> bool:
+    """True for names of losses, errors and their usual short names."""
+    parts = words(name)
+    squashed = "".join(parts)
+    return (any(word in squashed for word in LOWER_IS_BETTER_WORDS)
+            or any(w in LOWER_IS_BETTER_TOKENS for w in parts))
