@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import keras
@@ -68,7 +69,10 @@ class MetricsCallback(keras.callbacks.Callback):
         csv_path: stream epoch rows to this CSV (and batch rows to
             ``<stem>.batches.csv``), flushed at the end of every epoch.
         append: continue an existing ``csv_path`` and this callback's history
-            (resume with ``fit(..., initial_epoch=k)``).
+            (resume with ``fit(..., initial_epoch=k)``, ``k`` after the last
+            epoch held: a file holding epochs ``>= k`` is refused before the
+            first batch); ``"replace"`` continues them but replaces the
+            epochs ``>= k``.
         seed: seed of the monitor subsets.
         train_steps, validation_steps: batches read from a streamed source at
             each evaluation; required for sources that do not end.
@@ -103,7 +107,9 @@ class MetricsCallback(keras.callbacks.Callback):
         self.batch_frequency, self.monitor_size = batch_frequency, monitor_size
         self.epoch_frequency, self.seed = epoch_frequency, seed
         self.batch_size, self._batch_size_given = batch_size or DEFAULT_BATCH_SIZE, batch_size
-        self.csv_path, self.append = csv_path, bool(append)
+        if append not in (True, False, "replace"):
+            raise ValueError(f"append must be True, False or 'replace'; received {append!r}.")
+        self.csv_path, self.append = csv_path, append
         self.history = MetricHistory()
         self._schedule = Schedule(epoch_frequency, batch_frequency)
         self._predictor = Predictor()
@@ -137,9 +143,7 @@ class MetricsCallback(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         if self._first_epoch:
             self._first_epoch = False
-            if self.history.epoch and max(self.history.epoch) >= epoch:
-                self.history.truncate(epoch)  # resuming at initial_epoch=epoch
-            self._schedule.reset(self._steps_before(epoch))
+            self._resume_at(epoch)
         self._schedule.begin_epoch(epoch)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
@@ -176,6 +180,22 @@ class MetricsCallback(keras.callbacks.Callback):
             self._stream = CsvStream(self.csv_path, self.history)
             self._stream.check_writable()
             self._stream.start(append=self.append)
+
+    def _resume_at(self, epoch: int) -> None:
+        """Start at ``initial_epoch=epoch``: refuse to drop finished epochs silently."""
+        held = sorted(e for e in self.history.epoch if e >= epoch)
+        if held and self.append != "replace":
+            self._close_stream()
+            raise ValueError(resume_conflict(self.csv_path, self.history.epoch, epoch))
+        # Batch rows of epochs >= epoch belong to an epoch that did not finish (an
+        # interrupted fit) or to the epochs replaced: they are recorded again.
+        self.history.truncate(epoch)
+        last = max(self.history.epoch, default=-1)
+        if self.append and last + 1 < epoch:
+            warnings.warn(f"{_holder(self.csv_path)} ends at epoch {last} and this fit starts at "
+                          f"initial_epoch={epoch}: epochs {last + 1}-{epoch - 1} will have no "
+                          "rows.", UserWarning, stacklevel=3)
+        self._schedule.reset(self._steps_before(epoch))
 
     def _steps_before(self, initial_epoch: int) -> int:
         """Training batches run before this fit: 0, or those of the epochs resumed after."""
@@ -248,6 +268,25 @@ class MetricsCallback(keras.callbacks.Callback):
     def _flush(self) -> None:
         if self._stream is not None:
             self._stream.flush()
+
+    def _close_stream(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None and hasattr(stream, "close"):
+            stream.close()
+
+
+def _holder(csv_path: Any) -> str:
+    return f"csv_path={str(csv_path)!r}" if csv_path is not None else "this callback's history"
+
+
+def resume_conflict(csv_path: Any, epochs: list[int], initial_epoch: int) -> str:
+    """The message for a resumed run that would overwrite finished epochs."""
+    first, last = min(epochs), max(epochs)
+    return (f"{_holder(csv_path)} already holds epochs {first}-{last}, and this fit starts at "
+            f"initial_epoch={initial_epoch}, so epochs >= {initial_epoch} would be replaced. "
+            f"Choose one: fit(..., initial_epoch={last + 1}) to continue after them; "
+            f"MetricsCallback(..., append='replace') to replace the epochs >= {initial_epoch}; "
+            "or append=False to start a new history (and file).")
 
 
 def _parse_source(data: Any, role: str, steps: int | None) -> Any:

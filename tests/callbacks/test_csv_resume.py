@@ -1,9 +1,22 @@
 """csv_path streaming and resuming with append=True and initial_epoch."""
 
+import keras
 import pandas as pd
+import pytest
 
 from fittrack import MetricsCallback, load_history
 from tests.callbacks.probes import dense_classifier
+
+
+class CountBatches(keras.callbacks.Callback):
+    def __init__(self, fail_at=None):
+        super().__init__()
+        self.batches, self.fail_at = 0, fail_at
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.batches == self.fail_at:
+            raise KeyboardInterrupt("stopped by the test")
+        self.batches += 1
 
 
 def test_epoch_and_batch_files_match_the_store(binary_data, tmp_path):
@@ -32,10 +45,10 @@ def test_resume_with_initial_epoch_continues_both_files(binary_data, tmp_path):
     model.compile("adam", "binary_crossentropy")
     first = MetricsCallback(["auc"], validation_data=(xv, yv), batch_frequency=3, csv_path=path)
     model.fit(x, y, epochs=3, batch_size=50, verbose=0, callbacks=[first])   # 4 steps / epoch
-    # A new process would build a new callback: resume from epoch 2 (epoch 2 is re-run),
-    # adding a metric on the way.
+    # A new process would build a new callback: resume from epoch 2 (epoch 2 is re-run,
+    # which must be asked for: append="replace"), adding a metric on the way.
     resumed = MetricsCallback(["auc", "f1"], validation_data=(xv, yv), batch_frequency=3,
-                              csv_path=path, append=True)
+                              csv_path=path, append="replace")
     model.fit(x, y, epochs=5, initial_epoch=2, batch_size=50, verbose=0, callbacks=[resumed])
     text = path.read_text().splitlines()
     assert sum(line.startswith("epoch,") for line in text) == 1
@@ -74,3 +87,58 @@ def test_without_append_a_second_run_overwrites(binary_data, tmp_path):
         cb = MetricsCallback(["auc"], validation_data=(xv, yv), csv_path=path)
         model.fit(x, y, epochs=epochs, verbose=0, callbacks=[cb])
     assert pd.read_csv(path)["epoch"].tolist() == [0, 1]
+
+
+def _three_epochs(binary_data, path):
+    x, y, xv, yv = binary_data
+    model = dense_classifier(5, 1, "sigmoid")
+    model.compile("adam", "binary_crossentropy")
+    cb = MetricsCallback(["auc"], validation_data=(xv, yv), csv_path=path)
+    model.fit(x, y, epochs=3, batch_size=50, verbose=0, callbacks=[cb])
+    return model
+
+
+def test_append_over_finished_epochs_fails_before_the_first_batch(binary_data, tmp_path):
+    x, y, xv, yv = binary_data
+    path = tmp_path / "run.csv"
+    model = _three_epochs(binary_data, path)
+    before = path.read_bytes()
+    cb = MetricsCallback(["auc"], validation_data=(xv, yv), csv_path=path, append=True)
+    count = CountBatches()
+    with pytest.raises(ValueError) as err:
+        model.fit(x, y, epochs=2, verbose=0, callbacks=[cb, count])   # initial_epoch=0
+    message = str(err.value)
+    assert "holds epochs 0-2" in message and "initial_epoch=3" in message
+    assert "append='replace'" in message and "append=False" in message
+    assert count.batches == 0
+    assert path.read_bytes() == before
+    assert load_history(path).epoch == [0, 1, 2]
+
+
+def test_append_with_a_gap_warns_and_keeps_every_row(binary_data, tmp_path):
+    x, y, xv, yv = binary_data
+    path = tmp_path / "run.csv"
+    model = _three_epochs(binary_data, path)
+    cb = MetricsCallback(["auc"], validation_data=(xv, yv), csv_path=path, append=True)
+    with pytest.warns(UserWarning, match="epochs 3-4 will have no rows"):
+        model.fit(x, y, epochs=6, initial_epoch=5, verbose=0, callbacks=[cb])
+    assert load_history(path).epoch == [0, 1, 2, 5]
+
+
+def test_in_process_resume_after_an_interrupt_records_each_step_once(binary_data, tmp_path):
+    x, y, xv, yv = binary_data
+    path = tmp_path / "run.csv"
+    model = dense_classifier(5, 1, "sigmoid")
+    model.compile("adam", "binary_crossentropy")
+    cb = MetricsCallback(["auc"], validation_data=(xv, yv), batch_frequency=2, csv_path=path,
+                         append=True)
+    with pytest.raises(KeyboardInterrupt):       # 4 steps per epoch: stops inside epoch 1
+        model.fit(x, y, epochs=3, batch_size=50, verbose=0, callbacks=[cb, CountBatches(7)])
+    assert cb.history.epoch == [0]
+    model.fit(x, y, epochs=3, initial_epoch=len(cb.history.epoch), batch_size=50, verbose=0,
+              callbacks=[cb])
+    steps = cb.history.steps
+    assert steps == [2, 4, 6, 8, 10, 12] == sorted(set(steps))
+    on_disk = pd.read_csv(tmp_path / "run.batches.csv")
+    assert on_disk["step"].tolist() == steps
+    assert load_history(path).epoch == [0, 1, 2]
