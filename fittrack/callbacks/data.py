@@ -51,13 +51,41 @@ def concat_trees(trees: list[Any]) -> Any:
 
 def n_rows(tree: Any) -> int:
     """Rows of the first array of a nest."""
-    return len(leaves(tree)[0])
+    return int(np.shape(leaves(tree)[0])[0]) if is_sparse(leaves(tree)[0]) \
+        else len(leaves(tree)[0])
 
 
-def to_numpy(value: Any) -> np.ndarray:
-    """A NumPy view or copy of an array-like (NumPy, pandas, TF, JAX, torch)."""
-    if isinstance(value, np.ndarray):
+def take_rows(tree: Any, rows: np.ndarray) -> Any:
+    """The rows ``rows`` of every array of a nest (None stays None)."""
+    if tree is None:
+        return None
+    return map_leaves(lambda a: a[rows], tree)
+
+
+def is_sparse(value: Any) -> bool:
+    """A ``scipy.sparse`` matrix or array (duck-typed: SciPy is not imported)."""
+    return type(value).__module__.startswith("scipy.sparse")
+
+
+def dense(value: Any) -> Any:
+    """A batch of a sparse input as a dense array (models take dense batches)."""
+    return value.toarray() if is_sparse(value) else value
+
+
+def to_numpy(value: Any) -> Any:
+    """A NumPy view or copy of an array-like (NumPy, pandas, TF, JAX, torch).
+
+    ``scipy.sparse`` inputs stay sparse (batches are made dense one at a time);
+    a ``tf.SparseTensor`` becomes a ``scipy.sparse`` CSR matrix.
+    """
+    if isinstance(value, np.ndarray) or is_sparse(value):
         return value
+    if type(value).__name__ == "SparseTensor" and hasattr(value, "dense_shape"):
+        from scipy import sparse
+
+        indices = np.asarray(value.indices)
+        return sparse.csr_matrix((np.asarray(value.values), (indices[:, 0], indices[:, 1])),
+                                 shape=tuple(np.asarray(value.dense_shape)))
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # torch
         return value.detach().cpu().numpy()
     if hasattr(value, "to_numpy"):  # pandas
@@ -71,14 +99,13 @@ class ArrayData:
 
     x: Any
     y: Any
-    sample_weight: np.ndarray | None
+    sample_weight: Any    # None, (n,), (n, T), or a list/dict of those per output
     n_rows: int
 
-    def take(self, rows: np.ndarray) -> "ArrayData":
+    def take(self, rows: np.ndarray) -> ArrayData:
         """A copy holding only ``rows`` (sorted indices)."""
-        pick = lambda a: a[rows]  # noqa: E731
-        w = None if self.sample_weight is None else self.sample_weight[rows]
-        return ArrayData(map_leaves(pick, self.x), map_leaves(pick, self.y), w, len(rows))
+        return ArrayData(take_rows(self.x, rows), take_rows(self.y, rows),
+                         take_rows(self.sample_weight, rows), len(rows))
 
 
 def parse_data(data: Any, role: str) -> ArrayData | None:
@@ -96,29 +123,39 @@ def parse_data(data: Any, role: str) -> ArrayData | None:
             got += f" of length {len(data)}"
         raise TypeError(f"{role} must be {FORMS}; received {got}. Pass {role}=(x, y).")
     x, y = map_leaves(to_numpy, data[0]), map_leaves(to_numpy, data[1])
-    w = None if len(data) == 2 or data[2] is None else to_numpy(data[2])
+    w = None if len(data) == 2 or data[2] is None else map_leaves(to_numpy, data[2])
     _check_numeric(x, f"{role}: x")
     _check_numeric(y, f"{role}: y (the labels/targets)")
     n_rows = _common_length(role, x, y, w)
-    if w is not None:
-        w = np.asarray(w, dtype=np.float64)
-        if w.ndim == 2 and w.shape[1] == 1:
-            w = w[:, 0]
-        if w.ndim != 1:
-            raise ValueError(f"{role}: sample_weight must have shape ({n_rows},), one weight "
-                             f"per sample; received shape {w.shape}.")
-    return ArrayData(x, y, w, n_rows)
+    return ArrayData(x, y, parse_weights(w, role), n_rows)
+
+
+def parse_weights(w: Any, role: str) -> Any:
+    """Sample weights as float64: one per sample ``(n,)`` or per timestep ``(n, T)``,
+    or a list/dict of those per output (a trailing axis of 1 is dropped)."""
+    if w is None:
+        return None
+    if isinstance(w, (dict, list, tuple)):
+        return map_leaves(lambda a: parse_weights(a, role), w)
+    w = np.asarray(w, dtype=np.float64)
+    if w.ndim >= 2 and w.shape[-1] == 1:
+        w = w[..., 0]
+    if w.ndim not in (1, 2):
+        raise ValueError(f"{role}: sample_weight must have shape (n,), one weight per sample, "
+                         f"or (n, T), one per timestep of a sequence output; received shape "
+                         f"{w.shape}.")
+    return w
 
 
 def _common_length(role: str, x: Any, y: Any, w: Any) -> int:
     parts = [("x", a) for a in leaves(x)] + [("y", a) for a in leaves(y)]
     if w is not None:
-        parts.append(("sample_weight", w))
+        parts += [("sample_weight", a) for a in leaves(w)]
     lengths = {}
     for name, arr in parts:
-        if arr.ndim == 0:
+        if np.ndim(arr) == 0:
             raise ValueError(f"{role}: {name} is a scalar; expected one entry per sample.")
-        lengths.setdefault(name, set()).add(len(arr))
+        lengths.setdefault(name, set()).add(int(np.shape(arr)[0]))
     distinct = set().union(*lengths.values())
     if len(distinct) > 1:
         described = ", ".join(f"{k} has {sorted(v)} rows" for k, v in lengths.items())
@@ -140,8 +177,3 @@ def _check_numeric(tree: Any, what: str) -> None:
                 "LabelEncoder for class names).")
 
 
-def monitor_rows(n_rows: int, size: int, rng: np.random.Generator) -> np.ndarray | None:
-    """Sorted row indices of a seeded subset, or None when it would be every row."""
-    if size >= n_rows:
-        return None
-    return np.sort(rng.choice(n_rows, size=size, replace=False))

@@ -1,9 +1,9 @@
 """A dataset as the callback evaluates it: in memory (pre-batched) or streamed.
 
-Both kinds answer the same three questions: the first batch's predictions
-(for the checks before training), a full evaluation (targets, predictions,
-weights), and a seeded monitor subset for the batch-level evaluations; a
-:class:`MonitorGroup` predicts the monitor subsets of all datasets in one call.
+Every kind is an :class:`EvalSet`: it gives the first batch's predictions (for
+the checks before training) and a full evaluation as :class:`Chunk` objects,
+and draws a seeded monitor subset for the batch-level evaluations; a
+:class:`MonitorGroup` predicts the monitor subsets of all datasets together.
 
 Example:
     >>> import numpy as np
@@ -16,41 +16,56 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Protocol
 
 import numpy as np
 
-from fittrack.callbacks.data import ArrayData, concat_trees, monitor_rows, n_rows
-from fittrack.callbacks.inference import BatchedInputs, Predictor, flatten_outputs, inference_mode
-from fittrack.callbacks.streams import StreamData, is_py_dataset, is_tf_dataset
+from fittrack.callbacks.data import ArrayData, concat_trees, leaves, n_rows, take_rows
+from fittrack.callbacks.evaluation import Chunk
+from fittrack.callbacks.inference import BatchedInputs, Predictor
+from fittrack.callbacks.streams import StreamData
 
-Predictions = list  # [(output key, array)]
+
+class EvalSet(Protocol):
+    """What the callback asks of a dataset."""
+
+    key: str        # "train" | "val": names the prediction buffers
+    prefix: str     # "" | "val_": prefixes the keys
+    role: str       # "train_data" | "validation_data": names the data in messages
+    where: str      # "the validation_data", ...
+
+    def head(self, predictor: Predictor, model: Any) -> Chunk:
+        """The first batch's targets, weights and predictions."""
+
+    def chunks(self, predictor: Predictor, model: Any) -> list[Chunk]:
+        """Every row of the dataset, predicted."""
 
 
 class ArraySet:
     """In-memory rows, split once into fixed-shape batches; targets fixed."""
 
     def __init__(self, key: str, prefix: str, role: str, data: ArrayData, batch_size: int,
-                 exact: bool = False):
+                 exact: bool = False, pad: bool = True):
         self.key, self.prefix, self.role, self.where = key, prefix, role, f"the {role}"
         self.data = data
-        self.batched = BatchedInputs(data.x, data.n_rows, batch_size, exact)
+        self.batched = BatchedInputs(data.x, data.n_rows, batch_size, exact, pad)
 
-    def head(self, predictor: Predictor, model: Any) -> tuple[Predictions, Any, Any, int]:
-        """Predictions of the first batch, targets, weights, and the rows predicted."""
-        rows = min(self.batched.batch_rows, self.data.n_rows)
-        first = predictor.predict(model, self.batched.head(), self.key + "_check")
-        return first, self.data.y, self.data.sample_weight, rows
+    def head(self, predictor: Predictor, model: Any) -> Chunk:
+        head = self.batched.head()
+        rows = np.arange(head.n_rows)
+        predicted = predictor.predict(model, head, self.key + "_check")
+        return Chunk(take_rows(self.data.y, rows), predicted,
+                     take_rows(self.data.sample_weight, rows), head.n_rows)
 
-    def results(self, predictor: Predictor, model: Any) -> Iterator[tuple]:
-        """``(set, targets, predictions of every row, weights)``."""
-        yield self, self.data.y, predictor.predict(model, self.batched, self.key), \
-            self.data.sample_weight
+    def chunks(self, predictor: Predictor, model: Any) -> list[Chunk]:
+        predicted = predictor.predict(model, self.batched, self.key)
+        return [Chunk(self.data.y, predicted, self.data.sample_weight, self.data.n_rows)]
 
-    def monitor(self, size: int, rng: np.random.Generator) -> "MonitorPart":
+    def monitor(self, size: int, rng: np.random.Generator) -> MonitorPart:
         """A seeded subset of ``size`` rows (all rows if fewer)."""
-        rows = monitor_rows(self.data.n_rows, size, rng)
-        return MonitorPart(self, self.data if rows is None else self.data.take(rows))
+        rows = None if size >= self.data.n_rows else np.sort(
+            rng.choice(self.data.n_rows, size=size, replace=False))
+        return MonitorPart(self, [self.data if rows is None else self.data.take(rows)])
 
 
 class StreamSet:
@@ -59,78 +74,86 @@ class StreamSet:
     def __init__(self, key: str, prefix: str, role: str, data: StreamData):
         self.key, self.prefix, self.role, self.where = key, prefix, role, f"the {role}"
         self.data = data
-        self._first: tuple | None = None
 
-    def head(self, predictor: Predictor, model: Any) -> tuple[Predictions, Any, Any, int]:
-        """Predictions, targets and weights of the first batch, and its rows.
+    def head(self, predictor: Predictor, model: Any) -> Chunk:
+        """The first batch (kept for the first evaluation of a generator)."""
+        x, y, w = self.data.first()
+        rows = n_rows(y)
+        return Chunk(y, predictor.predict_batch(model, x, rows), w, rows)
 
-        A generator's first batch is consumed here (it cannot be rewound).
-        """
-        peekable = is_tf_dataset(self.data.source) or is_py_dataset(self.data.source)
-        x, y, w = self.data.first() if peekable else next(iter(self.data.batches()))
-        with inference_mode(model):
-            first = flatten_outputs(model.predict_on_batch(x), rows=n_rows(y))
-        return first, y, w, len(first[0][1])
+    def chunks(self, predictor: Predictor, model: Any) -> list[Chunk]:
+        """One pass of exactly ``steps`` batches (the whole source without steps)."""
+        out = []
+        for x, y, w in self.data.batches():
+            rows = n_rows(y)
+            out.append(Chunk(y, predictor.predict_batch(model, x, rows), w, rows))
+        if not out:
+            raise ValueError(f"{self.role} produced no batches at this evaluation; a source "
+                             "must give at least one batch each time it is read.")
+        return out
 
-    def results(self, predictor: Predictor, model: Any) -> Iterator[tuple]:
-        """One pass: ``(set, targets, predictions, weights)`` collected batch by batch."""
-        ys, outs, ws = [], [], []
-        with inference_mode(model):
-            for x, y, w in self.data.batches():
-                outs.append(flatten_outputs(model.predict_on_batch(x), rows=n_rows(y)))
-                ys.append(y)
-                ws.append(w)
-        if not outs:
-            raise ValueError(f"{self.role} produced no batches at this evaluation.")
-        predictions = [(k, np.concatenate([o[i][1] for o in outs])) for i, (k, _) in
-                       enumerate(outs[0])]
-        weights = None if ws[0] is None else np.concatenate(ws).astype(np.float64)
-        yield self, concat_trees(ys), predictions, weights
-
-    def monitor(self, size: int, rng: np.random.Generator) -> "MonitorPart":
+    def monitor(self, size: int, rng: np.random.Generator) -> MonitorPart:
         """``size`` rows drawn with ``rng`` in one pass, kept in memory."""
         return MonitorPart(self, self.data.sample(size, rng))
 
 
 class MonitorPart:
-    """One dataset's monitor subset: its rows in memory, named like the dataset."""
+    """One dataset's monitor subset: its rows in memory (one block per input shape)."""
 
-    def __init__(self, source: ArraySet | StreamSet, data: ArrayData):
-        self.prefix, self.role, self.data = source.prefix, source.role, data
+    def __init__(self, source: ArraySet | StreamSet, blocks: list[ArrayData]):
+        self.prefix, self.role, self.blocks = source.prefix, source.role, blocks
         self.where = f"the {source.role} monitor subset"
+        self.n_rows = sum(b.n_rows for b in blocks)
 
 
 class MonitorGroup:
-    """The monitor subsets of every dataset, predicted together in one compiled call.
+    """The monitor subsets of every dataset, predicted in as few compiled calls as possible.
 
     Batch-level evaluations are small (``monitor_size`` rows per dataset), so
-    the fixed cost of a predict call matters: the subsets' inputs are
-    concatenated once and predicted in one batch (up to ``MAX_ROWS`` rows),
-    then the outputs are split per dataset.
+    the fixed cost of a call matters: blocks whose inputs have the same shape
+    (all of them, usually) are concatenated once and predicted together (up to
+    ``MAX_ROWS`` rows per batch); blocks of other shapes (sequences padded to
+    another length) get calls of their own.
     """
 
     MAX_ROWS = 8192
 
-    def __init__(self, parts: list[MonitorPart], batch_size: int, exact: bool = False):
+    def __init__(self, parts: list[MonitorPart], batch_size: int, exact: bool = False,
+                 pad: bool = True):
         self.parts = parts
-        sizes = [p.data.n_rows for p in parts]
-        self.bounds = np.cumsum([0] + sizes)
-        n_rows = int(self.bounds[-1])
-        rows = batch_size if exact else max(batch_size, min(n_rows, self.MAX_ROWS))
-        x = concat_trees([p.data.x for p in parts])
-        self.batched = BatchedInputs(x, n_rows, rows, exact)
+        blocks = [(i, b) for i, part in enumerate(parts) for b in part.blocks]
+        self.units = []   # (BatchedInputs, [(part index, block, start row)])
+        for signature in dict.fromkeys(_signature(b.x) for _, b in blocks):
+            members = [(i, b) for i, b in blocks if _signature(b.x) == signature]
+            starts = np.cumsum([0] + [b.n_rows for _, b in members])
+            rows = int(starts[-1])
+            size = batch_size if exact else max(batch_size, min(rows, self.MAX_ROWS))
+            batched = BatchedInputs(concat_trees([b.x for _, b in members]), rows, size,
+                                    exact, pad)
+            self.units.append((batched, [(i, b, int(s)) for (i, b), s in
+                                         zip(members, starts[:-1])]))
 
-    def results(self, predictor: Predictor, model: Any) -> Iterator[tuple]:
-        """``(part, targets, predictions, weights)`` for each dataset's subset."""
-        predictions = predictor.predict(model, self.batched, "monitors")
-        for part, start, stop in zip(self.parts, self.bounds[:-1], self.bounds[1:]):
-            yield part, part.data.y, [(k, a[start:stop]) for k, a in predictions], \
-                part.data.sample_weight
+    def results(self, predictor: Predictor, model: Any) -> list[tuple[MonitorPart, list[Chunk]]]:
+        """Each dataset's subset with its chunks."""
+        chunks: list[list[Chunk]] = [[] for _ in self.parts]
+        for n, (batched, members) in enumerate(self.units):
+            predicted = predictor.predict(model, batched, f"monitors_{n}")
+            for i, block, start in members:
+                stop = start + block.n_rows
+                part = type(predicted)([(k, a[start:stop]) for k, a in predicted.outputs],
+                                       [None if m is None else m[start:stop]
+                                        for m in predicted.masks], predicted.regularization)
+                chunks[i].append(Chunk(block.y, part, block.sample_weight, block.n_rows))
+        return list(zip(self.parts, chunks))
+
+
+def _signature(x: Any) -> tuple:
+    return tuple((np.shape(a)[1:], str(getattr(a, "dtype", ""))) for a in leaves(x))
 
 
 def build_set(key: str, prefix: str, role: str, data: ArrayData | StreamData,
-              batch_size: int, exact: bool = False) -> ArraySet | StreamSet:
+              batch_size: int, exact: bool = False, pad: bool = True) -> ArraySet | StreamSet:
     """The evaluation set for parsed ``train_data``/``validation_data``."""
     if isinstance(data, StreamData):
         return StreamSet(key, prefix, role, data)
-    return ArraySet(key, prefix, role, data, batch_size, exact)
+    return ArraySet(key, prefix, role, data, batch_size, exact, pad)

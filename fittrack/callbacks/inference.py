@@ -1,12 +1,13 @@
-"""The one module that runs the model: a compiled predict step over pre-batched inputs.
+"""The one module that runs the model: a compiled step over pre-batched inputs.
 
 ``model.predict`` rebuilds a data pipeline and a progress bar on every call
 (5-50 ms each); here the inputs are split once into equal, fixed-shape batches
 (the last one padded by repeating its last row, so nothing retraces), each
-batch goes through Keras' compiled ``predict_on_batch`` step, and the outputs
-land in buffers allocated once per dataset and reused every epoch (no memory
-growth). The model is in inference mode only while predicting: the torch
-backend's module is put back in the mode it was in.
+batch goes through one compiled :class:`~fittrack.callbacks.step.InferenceStep`
+(outputs, output masks, regularisation losses), and the outputs land in
+buffers allocated once per dataset and reused every epoch (no memory growth).
+The model is in inference mode only while predicting: the torch backend's
+module is put back in the mode it was in.
 
 Example:
     >>> import numpy as np
@@ -20,12 +21,15 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 import keras
 import numpy as np
 
-from fittrack.callbacks.data import map_leaves
+from fittrack.callbacks import compat
+from fittrack.callbacks.data import dense, map_leaves
+from fittrack.callbacks.step import InferenceStep
 
 DEFAULT_BATCH_SIZE = 1024
 
@@ -36,12 +40,15 @@ class BatchedInputs:
     The batch size is evened out (``n=1100, batch_size=1024`` gives two batches
     of 550) so the padding is at most one row per batch; with ``exact=True``
     (stateful RNNs, whose batch size is fixed) every batch has ``batch_size`` rows.
+    ``pad=False`` leaves the last batch short (one more trace): a model with
+    activity regularisers then gets exactly the regularisation of its real rows.
     """
 
-    def __init__(self, x: Any, n_rows: int, batch_size: int, exact: bool = False):
+    def __init__(self, x: Any, n_rows: int, batch_size: int, exact: bool = False,
+                 pad: bool = True):
         n_batches = max(1, math.ceil(n_rows / batch_size))
         self.batch_rows = batch_size if exact else math.ceil(n_rows / n_batches)
-        self.n_rows = n_rows
+        self.n_rows, self.pad = n_rows, pad or exact
         self.batches = [self._batch(x, start) for start in
                         range(0, n_rows, self.batch_rows)]
 
@@ -54,10 +61,10 @@ class BatchedInputs:
 
     def _batch(self, x: Any, start: int) -> Any:
         stop = start + self.batch_rows
-        if stop <= self.n_rows:
-            return map_leaves(lambda a: a[start:stop], x)
+        if stop <= self.n_rows or not self.pad:
+            return map_leaves(lambda a: dense(a[start:stop]), x)
         rows = np.minimum(np.arange(start, stop), self.n_rows - 1)
-        return map_leaves(lambda a: a[rows], x)
+        return map_leaves(lambda a: dense(a[rows]), x)
 
 
 @contextlib.contextmanager
@@ -88,66 +95,96 @@ def inference_mode(model: Any) -> Iterator[None]:
 
 def stateful_layers(model: Any) -> list[Any]:
     """RNN layers built with ``stateful=True`` (their states are variables)."""
-    flatten = getattr(model, "_flatten_layers", None)
-    if flatten is None:
-        return []
-    return [layer for layer in flatten(include_self=False)
+    return [layer for layer in compat.flatten_layers(model)
             if getattr(layer, "stateful", False) and getattr(layer, "states", None) is not None]
 
 
 def fixed_batch_size(model: Any) -> int | None:
     """The batch size a stateful RNN requires, or None."""
-    sizes = {int(getattr(layer, "_expected_batch_size", 0) or 0) for layer in stateful_layers(model)}
-    sizes.discard(0)
+    sizes = {compat.expected_batch_size(layer) for layer in stateful_layers(model)}
+    sizes.discard(None)
     return sizes.pop() if len(sizes) == 1 else None
 
 
-def flatten_outputs(result: Any, rows: int | None = None) -> list[tuple[Any, np.ndarray]]:
-    """``[(key, array)]`` for one output, a list of outputs or a dict of outputs.
+def has_activity_regularizer(model: Any) -> bool:
+    """True when a layer adds a loss that depends on the rows (an activity regulariser)."""
+    return any(getattr(layer, "activity_regularizer", None) is not None
+               for layer in compat.flatten_layers(model))
 
-    ``rows`` keeps the first rows only: under ``tf.distribute.MirroredStrategy``
-    ``predict_on_batch`` returns every replica's copy of the batch, one after another.
-    """
-    if isinstance(result, dict):
-        pairs = list(result.items())
-    elif isinstance(result, (list, tuple)):
-        pairs = list(enumerate(result))
-    else:
-        pairs = [(None, result)]
-    return [(k, np.asarray(v)[:rows]) for k, v in pairs]
+
+@dataclass
+class Predicted:
+    """A dataset's outputs ``[(key, array)]``, their masks, and its regularisation loss."""
+
+    outputs: list[tuple[Any, np.ndarray]]
+    masks: list[np.ndarray | None]
+    regularization: float
 
 
 class Predictor:
-    """Predicts whole datasets with reused output buffers (one set per dataset key)."""
+    """Runs the model over whole datasets: one compiled step per model, reused
+    output buffers per dataset key."""
 
     def __init__(self) -> None:
-        self._buffers: dict[str, list[tuple[Any, np.ndarray]]] = {}
+        self._buffers: dict[str, list[np.ndarray | None]] = {}
+        self._step: InferenceStep | None = None
 
     def reset(self) -> None:
-        """Forget every buffer (a new ``fit``, maybe a new model)."""
+        """Forget every buffer and the compiled step (a new ``fit``, maybe a new model)."""
         self._buffers.clear()
+        self._step = None
 
-    def predict(self, model: Any, batched: BatchedInputs, key: str) -> list[tuple[Any, np.ndarray]]:
-        """The model's outputs for every row of ``batched``: ``[(output key, array)]``."""
-        outputs = None
+    def step(self, model: Any) -> InferenceStep:
+        """The compiled step of ``model`` (built on first use)."""
+        if self._step is None or self._step.model is not model:
+            self._step = InferenceStep(model, carry_state=bool(stateful_layers(model)))
+        return self._step
+
+    def predict(self, model: Any, batched: BatchedInputs, key: str) -> Predicted:
+        """The model's outputs for every row of ``batched``."""
+        step = self.step(model)
+        buffers: list[np.ndarray | None] | None = None
+        keys: list = []
+        reg = 0.0
         with inference_mode(model):
+            step.begin()
             for i, batch in enumerate(batched.batches):
-                flat = flatten_outputs(model.predict_on_batch(batch))
-                if outputs is None:
-                    outputs = self._buffers_for(key, flat, batched.n_rows)
+                result = step(batch)
+                if buffers is None:
+                    keys = [k for k, _ in result.outputs]
+                    buffers = self._buffers_for(key, result, batched.n_rows)
                 start = i * batched.batch_rows
                 stop = min(start + batched.batch_rows, batched.n_rows)
-                for (_, buf), (_, arr) in zip(outputs, flat):
-                    buf[start:stop] = arr[: stop - start]
-        return outputs or []
+                arrays = [a for _, a in result.outputs] + result.masks
+                for buf, arr in zip(buffers, arrays):
+                    if buf is not None:
+                        buf[start:stop] = arr[: stop - start]
+                reg += (stop - start) * result.regularization
+        n_out = len(keys)
+        assert buffers is not None
+        return Predicted(list(zip(keys, buffers[:n_out])), buffers[n_out:],
+                         reg / max(batched.n_rows, 1))
 
-    def _buffers_for(self, key: str, flat: list[tuple[Any, np.ndarray]],
-                     n_rows: int) -> list[tuple[Any, np.ndarray]]:
+    def predict_batch(self, model: Any, x: Any, rows: int) -> Predicted:
+        """One batch of a streamed source (the first ``rows`` rows of the outputs)."""
+        step = self.step(model)
+        with inference_mode(model):
+            step.begin()
+            result = step(x)
+        return Predicted([(k, a[:rows]) for k, a in result.outputs],
+                         [None if m is None else m[:rows] for m in result.masks],
+                         result.regularization)
+
+    def _buffers_for(self, key: str, result: Any, n_rows: int) -> list[np.ndarray | None]:
+        arrays = [a for _, a in result.outputs] + result.masks
         cached = self._buffers.get(key)
-        if cached is not None and len(cached) == len(flat) and all(
-                b.shape[1:] == a.shape[1:] and b.dtype == a.dtype
-                for (_, b), (_, a) in zip(cached, flat)):
+        if cached is not None and len(cached) == len(arrays) and all(
+                (b is None and a is None) or (b is not None and a is not None
+                                              and b.shape[1:] == a.shape[1:]
+                                              and b.dtype == a.dtype)
+                for b, a in zip(cached, arrays)):
             return cached
-        buffers = [(k, np.empty((n_rows,) + a.shape[1:], dtype=a.dtype)) for k, a in flat]
+        buffers = [None if a is None else np.empty((n_rows,) + a.shape[1:], dtype=a.dtype)
+                   for a in arrays]
         self._buffers[key] = buffers
         return buffers

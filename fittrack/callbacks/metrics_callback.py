@@ -9,7 +9,7 @@ Example:
     >>> cb = MetricsCallback(["accuracy", "auc"], train_data=(x, y), validation_data=(x, y))
     >>> _ = model.fit(x, y, epochs=2, verbose=0, callbacks=[cb])
     >>> cb.history.keys()
-    ['loss', 'accuracy', 'auc', 'val_accuracy', 'val_auc']
+    ['loss', 'accuracy', 'auc', 'val_accuracy', 'val_auc', 'val_loss', 'loss_keras']
     >>> len(cb.history["val_auc"])
     2
 """
@@ -17,22 +17,25 @@ Example:
 from __future__ import annotations
 
 import os
-import warnings
 from typing import Any
 
 import keras
 import numpy as np
 
-from fittrack.callbacks import checks, monitors
-from fittrack.callbacks.data import parse_data
+from fittrack.callbacks import checks, compat, monitors, resume
+from fittrack.callbacks.arguments import (check_from_logits, check_int, from_logits_for,
+                                          parse_source, warn_unknown_directions)
 from fittrack.callbacks.distribution import is_chief
-from fittrack.callbacks.eval_sets import ArraySet, MonitorGroup, StreamSet, build_set
-from fittrack.callbacks.inference import DEFAULT_BATCH_SIZE, Predictor, fixed_batch_size
+from fittrack.callbacks.eval_sets import MonitorGroup, build_set
+from fittrack.callbacks.evaluation import Chunk, LossPlan, evaluate_chunks
+from fittrack.callbacks.inference import (DEFAULT_BATCH_SIZE, Predictor, fixed_batch_size,
+                                          has_activity_regularizer, stateful_layers)
 from fittrack.callbacks.logs import KERAS_SUFFIX, merge_into_logs
 from fittrack.callbacks.outputs import OutputPlan
+from fittrack.callbacks.problems import decide, losses_by_output, output_activation, output_layers
 from fittrack.callbacks.schedule import Schedule
-from fittrack.callbacks.streams import is_stream, parse_stream
 from fittrack.history import CsvStream, MetricHistory
+from fittrack.metrics import EvalContext, Problem
 
 DRY_RUN_ROWS = 256
 
@@ -47,6 +50,12 @@ class MetricsCallback(keras.callbacks.Callback):
     ``batch_frequency=N`` the same metrics are computed every N training batches
     on seeded subsets of ``monitor_size`` rows. Everything, with every key Keras
     logs, is kept in :attr:`history`, and streamed to ``csv_path``.
+
+    ``loss`` and ``val_loss`` are exact too: the compiled loss (with its
+    weights and the model's regularisation losses) on the whole dataset, as
+    ``model.evaluate`` gives it; Keras' running average is kept as
+    ``loss_keras``. Masked timesteps (``Embedding(mask_zero=True)``) and
+    zero per-timestep weights are left out of every metric and the loss.
 
     Put it first in ``callbacks=[...]``: callbacks after it see its values.
 
@@ -76,6 +85,10 @@ class MetricsCallback(keras.callbacks.Callback):
         seed: seed of the monitor subsets.
         train_steps, validation_steps: batches read from a streamed source at
             each evaluation; required for sources that do not end.
+        from_logits: None (read it from the compiled loss of each output), True
+            or False, or ``{output_name: bool}``: whether the outputs are
+            logits. Score-based metrics then get sigmoid/softmax
+            probabilities and label-based ones decide at logit 0 / arg-max.
         live_plot: in Jupyter, redraw one figure in place at each epoch end:
             True, or a dict of :class:`~fittrack.plots.LivePlot` arguments
             (``{"metrics": ["auc"], "level": "batch"}``). Does nothing outside
@@ -88,31 +101,34 @@ class MetricsCallback(keras.callbacks.Callback):
     def __init__(self, metrics: Any, train_data: Any = None, validation_data: Any = None,
                  batch_frequency: int | None = None, monitor_size: int = 1024,
                  epoch_frequency: int = 1, batch_size: int | None = None,
-                 csv_path: str | os.PathLike | None = None, append: bool = False,
-                 seed: int = 0, *, train_steps: int | None = None,
-                 validation_steps: int | None = None, live_plot: bool | dict = False):
+                 csv_path: str | os.PathLike | None = None, append: bool | str = False,
+                 seed: int = 0, *, from_logits: bool | dict | None = None,
+                 train_steps: int | None = None, validation_steps: int | None = None,
+                 live_plot: bool | dict = False):
         super().__init__()
-        _check_int("batch_frequency", batch_frequency, allow_none=True)
-        _check_int("monitor_size", monitor_size)
-        _check_int("epoch_frequency", epoch_frequency)
-        _check_int("batch_size", batch_size, allow_none=True)
-        _check_int("train_steps", train_steps, allow_none=True)
-        _check_int("validation_steps", validation_steps, allow_none=True)
+        for name, value in (("batch_frequency", batch_frequency), ("batch_size", batch_size),
+                            ("train_steps", train_steps), ("validation_steps", validation_steps)):
+            check_int(name, value, allow_none=True)
+        check_int("monitor_size", monitor_size)
+        check_int("epoch_frequency", epoch_frequency)
+        check_from_logits(from_logits)
+        if append not in resume.APPEND_CHOICES:
+            raise ValueError(f"append must be True, False or 'replace'; received {append!r}.")
         self._plan = OutputPlan.from_argument(metrics)
-        self._train = _parse_source(train_data, "train_data", train_steps)
-        self._val = _parse_source(validation_data, "validation_data", validation_steps)
+        warn_unknown_directions(self._plan.per_output_directions())
+        self._train = parse_source(train_data, "train_data", train_steps)
+        self._val = parse_source(validation_data, "validation_data", validation_steps)
         if self._train is None and self._val is None:
             raise ValueError("MetricsCallback needs data to evaluate: pass train_data=(x, y) "
                              "and/or validation_data=(x_val, y_val).")
         self.batch_frequency, self.monitor_size = batch_frequency, monitor_size
-        self.epoch_frequency, self.seed = epoch_frequency, seed
+        self.epoch_frequency, self.seed, self.from_logits = epoch_frequency, seed, from_logits
         self.batch_size, self._batch_size_given = batch_size or DEFAULT_BATCH_SIZE, batch_size
-        if append not in (True, False, "replace"):
-            raise ValueError(f"append must be True, False or 'replace'; received {append!r}.")
         self.csv_path, self.append = csv_path, append
         self.history = MetricHistory()
         self._schedule = Schedule(epoch_frequency, batch_frequency)
         self._predictor = Predictor()
+        self._losses = LossPlan()
         self._stream: CsvStream | None = None
         if csv_path is not None:
             CsvStream(csv_path, self.history).check_writable()
@@ -130,11 +146,17 @@ class MetricsCallback(keras.callbacks.Callback):
         model = self.model
         self._schedule.reset()
         self._predictor.reset()
-        self._plan.outputs = []
+        self._losses.reset()
+        self._plan.unbind()
         self._first_epoch = True
         self._start_history()
-        self._epoch_sets, self._monitor_sets = self._prepare(model)
-        monitors.configure_monitors(self, monitors.sibling_callbacks(), self._direction)
+        try:
+            self._epoch_sets, self._monitors = self._prepare(model)
+        except BaseException:
+            self._close_stream()
+            raise
+        monitors.configure_monitors(self, compat.sibling_callbacks(), self._direction)
+        monitors.warn_validation_split(compat.fit_arguments(), self._train, self._val)
         if self.live_plot:
             from fittrack.plots import LivePlot
 
@@ -143,13 +165,18 @@ class MetricsCallback(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         if self._first_epoch:
             self._first_epoch = False
-            self._resume_at(epoch)
+            try:
+                resume.resume(self.history, epoch, self.append, self.csv_path)
+            except ValueError:
+                self._close_stream()
+                raise
+            self._schedule.reset(self._steps_before(epoch))
         self._schedule.begin_epoch(epoch)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         computed: dict[str, float] = {}
         if self._schedule.epoch_due(epoch):
-            computed = self._evaluate_sets(self._epoch_sets)
+            computed = self._evaluate(self._epoch_sets, self.model)
         self.history.record_epoch(epoch, merge_into_logs(logs, computed))
         self._flush()
         if self._live is not None:
@@ -158,44 +185,29 @@ class MetricsCallback(keras.callbacks.Callback):
     def _on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         if not self._schedule.advance(batch):
             return
-        computed = self._evaluate_sets(self._monitor_sets)
+        computed = self._evaluate_monitors()
         row = merge_into_logs(logs, computed)
         epoch = self._schedule.epoch if self._schedule.epoch is not None else 0
         self.history.record_batch(self._schedule.step, epoch, batch, row)
 
     def on_train_end(self, logs: dict | None = None) -> None:
         self._flush()
+        self._close_stream()
         if self._live is not None:
             self._live.close()
 
-    # ----- helpers -----
+    # ----- set-up -----
     def _start_history(self) -> None:
         continuing = self.append and (len(self.history) or self.history.last_step is not None)
         if not continuing:
             loaded = self.append and self.csv_path is not None and os.path.exists(self.csv_path)
             self.history = MetricHistory.from_csv(self.csv_path) if loaded else MetricHistory()
         self.history.set_greater_is_better("loss", False)
-        self._stream = None
+        self._close_stream()
         if self.csv_path is not None and is_chief():
             self._stream = CsvStream(self.csv_path, self.history)
             self._stream.check_writable()
-            self._stream.start(append=self.append)
-
-    def _resume_at(self, epoch: int) -> None:
-        """Start at ``initial_epoch=epoch``: refuse to drop finished epochs silently."""
-        held = sorted(e for e in self.history.epoch if e >= epoch)
-        if held and self.append != "replace":
-            self._close_stream()
-            raise ValueError(resume_conflict(self.csv_path, self.history.epoch, epoch))
-        # Batch rows of epochs >= epoch belong to an epoch that did not finish (an
-        # interrupted fit) or to the epochs replaced: they are recorded again.
-        self.history.truncate(epoch)
-        last = max(self.history.epoch, default=-1)
-        if self.append and last + 1 < epoch:
-            warnings.warn(f"{_holder(self.csv_path)} ends at epoch {last} and this fit starts at "
-                          f"initial_epoch={epoch}: epochs {last + 1}-{epoch - 1} will have no "
-                          "rows.", UserWarning, stacklevel=3)
-        self._schedule.reset(self._steps_before(epoch))
+            self._stream.start(append=bool(self.append))
 
     def _steps_before(self, initial_epoch: int) -> int:
         """Training batches run before this fit: 0, or those of the epochs resumed after."""
@@ -206,22 +218,23 @@ class MetricsCallback(keras.callbacks.Callback):
             return initial_epoch * int(steps)
         return self.history.last_step or 0
 
-    def _prepare(self, model: Any) -> tuple[list, list]:
+    def _prepare(self, model: Any) -> tuple[list, MonitorGroup | None]:
         roles = [("train", "", "train_data", self._train),
                  ("val", "val_", "validation_data", self._val)]
         epoch_sets, monitor_parts = [], []
         rng = np.random.default_rng(self.seed)
         batch_size, exact = self._inference_batch_size(model)
+        pad = not has_activity_regularizer(model)
         for key, prefix, role, data in roles:
             if data is None:
                 continue
-            eval_set = build_set(key, prefix, role, data, batch_size, exact)
-            self._check(model, eval_set)
+            eval_set = build_set(key, prefix, role, data, batch_size, exact, pad)
+            self._check(model, eval_set.head(self._predictor, model), role)
             epoch_sets.append(eval_set)
             if self.batch_frequency is not None:
                 monitor_parts.append(eval_set.monitor(self.monitor_size, rng))
-        monitor_sets = [MonitorGroup(monitor_parts, batch_size, exact)] if monitor_parts else []
-        return epoch_sets, monitor_sets
+        group = MonitorGroup(monitor_parts, batch_size, exact, pad) if monitor_parts else None
+        return epoch_sets, group
 
     def _inference_batch_size(self, model: Any) -> tuple[int, bool]:
         """The batch size to predict with; a stateful RNN's fixed one if there is one."""
@@ -235,35 +248,59 @@ class MetricsCallback(keras.callbacks.Callback):
                 f"batch_size={self._batch_size_given}. Leave batch_size=None.")
         return fixed, True
 
-    def _check(self, model: Any, eval_set: ArraySet | StreamSet) -> None:
-        """Bind the outputs, check the targets and dry-run every metric, before training."""
-        first, y, weights, rows = eval_set.head(self._predictor, model)
+    def _check(self, model: Any, head: Chunk, role: str) -> None:
+        """Bind the outputs, check the data and dry-run every metric, before training."""
         if not self._plan.outputs:
-            self._plan.bind(first, getattr(model, "output_names", None))
-            for k, greater in self._plan.directions().items():
-                self.history.set_greater_is_better(k, greater)
-                self.history.set_greater_is_better(k + KERAS_SUFFIX, greater)
-        targets = self._plan.targets(y, eval_set.role)
-        for out, target in zip(self._plan.outputs, targets):
-            pred = first[out.position][1]
-            checks.check_target_shape(target, pred, eval_set.role, out.name)
-            checks.check_labels(target, pred, eval_set.role, out.name)
-        checks.dry_run(self._plan, targets, first, weights, min(DRY_RUN_ROWS, rows),
-                       eval_set.role)
+            self._bind(model, head, role)
+        checks.check_chunk(self._plan, head, role)
+        self._losses.attach(model, self._plan.keys)
+        checks.dry_run(self._plan, self._losses, head, DRY_RUN_ROWS, role)
 
-    def _evaluate_sets(self, sets: list) -> dict[str, float]:
-        model = self.model  # on JAX this syncs the training state into the model
+    def _bind(self, model: Any, head: Chunk, role: str) -> None:
+        """Match metrics to outputs and decide each output's Problem, once per fit."""
+        keys = [k for k, _ in head.predicted.outputs]
+        self._plan.bind(keys, getattr(model, "output_names", None))
+        losses = losses_by_output(model, keys)
+        layers = output_layers(model, len(keys))
+        for o in self._plan.outputs:
+            pred = head.predicted.outputs[o.position][1]
+            units = int(pred.shape[-1]) if pred.ndim > 1 else 1
+            o.problem = decide(losses[o.position], output_activation(layers[o.position]), units,
+                               from_logits_for(self.from_logits, o.name))
+            if o.problem.task is None and any(s.input != "values" for s in o.specs):
+                o.problem = Problem(_task_from_labels(
+                    self._plan.target(head.y, o.position, role), pred), o.problem.logits)
+        for k, greater in self._plan.directions().items():
+            self.history.set_greater_is_better(k, greater)
+            self.history.set_greater_is_better(k + KERAS_SUFFIX, greater)
+
+    # ----- evaluation -----
+    def _evaluate(self, sets: list, model: Any) -> dict[str, float]:
         values: dict[str, float] = {}
-        for group in sets:
-            for s, y, predictions, weights in group.results(self._predictor, model):
-                targets = self._plan.targets(y, s.role)
-                values.update(self._plan.evaluate(targets, predictions, weights, s.prefix,
-                                                  s.where, on_error="nan"))
+        for s in sets:
+            chunks = s.chunks(self._predictor, model)
+            self._losses.attach(model, self._plan.keys)
+            values.update(evaluate_chunks(self._plan, self._losses, chunks, s.prefix, s.role,
+                                          s.where))
+        return values
+
+    def _evaluate_monitors(self) -> dict[str, float]:
+        # On JAX, self.model writes the training state back into the variables;
+        # the step reads it where Keras keeps it instead (stateful RNNs need the sync).
+        model = self.model if stateful_layers(self._model) else self._model
+        values: dict[str, float] = {}
+        assert self._monitors is not None
+        for part, chunks in self._monitors.results(self._predictor, model):
+            self._losses.attach(model, self._plan.keys)
+            values.update(evaluate_chunks(self._plan, self._losses, chunks, part.prefix,
+                                          part.role, part.where))
         return values
 
     def _direction(self, key: str) -> bool | None:
         base = key[4:] if key.startswith("val_") else key
-        return self._plan.directions().get(base)
+        directions = self._plan.directions()
+        directions.setdefault("loss", False)
+        return directions.get(base)
 
     def _flush(self) -> None:
         if self._stream is not None:
@@ -275,29 +312,9 @@ class MetricsCallback(keras.callbacks.Callback):
             stream.close()
 
 
-def _holder(csv_path: Any) -> str:
-    return f"csv_path={str(csv_path)!r}" if csv_path is not None else "this callback's history"
-
-
-def resume_conflict(csv_path: Any, epochs: list[int], initial_epoch: int) -> str:
-    """The message for a resumed run that would overwrite finished epochs."""
-    first, last = min(epochs), max(epochs)
-    return (f"{_holder(csv_path)} already holds epochs {first}-{last}, and this fit starts at "
-            f"initial_epoch={initial_epoch}, so epochs >= {initial_epoch} would be replaced. "
-            f"Choose one: fit(..., initial_epoch={last + 1}) to continue after them; "
-            f"MetricsCallback(..., append='replace') to replace the epochs >= {initial_epoch}; "
-            "or append=False to start a new history (and file).")
-
-
-def _parse_source(data: Any, role: str, steps: int | None) -> Any:
-    if data is not None and is_stream(data):
-        return parse_stream(data, role, steps)
-    return parse_data(data, role)
-
-
-def _check_int(name: str, value: Any, allow_none: bool = False) -> None:
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        allowed = "a positive integer or None" if allow_none else "a positive integer"
-        raise ValueError(f"{name} must be {allowed}; received {value!r}.")
+def _task_from_labels(y: Any, pred: np.ndarray) -> str | None:
+    """The task read once from the first batch's labels, for outputs the model does not say."""
+    try:
+        return EvalContext(np.asarray(y), pred).task
+    except (ValueError, TypeError):
+        return None

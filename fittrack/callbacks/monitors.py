@@ -11,24 +11,10 @@ saying to put ``MetricsCallback`` first.
 
 from __future__ import annotations
 
-import sys
 import warnings
 from typing import Any, Callable
 
-import keras
-
-
-def sibling_callbacks(depth: int = 8) -> list[Any] | None:
-    """The ``callbacks`` of the ``CallbackList`` calling us, found on the stack."""
-    frame = sys._getframe(1)
-    for _ in range(depth):
-        if frame is None:
-            return None
-        owner = frame.f_locals.get("self")
-        if isinstance(owner, keras.callbacks.CallbackList):
-            return list(owner.callbacks)
-        frame = frame.f_back
-    return None
+from fittrack.callbacks.data import ArrayData, n_rows
 
 
 def configure_monitors(me: Any, siblings: list[Any] | None,
@@ -54,3 +40,34 @@ def configure_monitors(me: Any, siblings: list[Any] | None,
             warnings.warn(message, UserWarning, stacklevel=3)
             given.append(message)
     return given
+
+
+def warn_validation_split(fit_args: dict, train: Any, val: Any) -> list[str]:
+    """Warn when ``fit(validation_split=...)`` and the callback's data mix two sets."""
+    split = fit_args.get("validation_split") or 0.0
+    given: list[str] = []
+    if not split:
+        return given
+    if val is not None:
+        given.append(
+            f"fit(validation_split={split}) holds out rows for Keras' own val_* values, while "
+            "MetricsCallback(validation_data=...) scores another set: one row of the history "
+            "would mix values of two validation sets. Pass the callback's set to fit as "
+            "fit(validation_data=...) instead of validation_split, or leave validation_data "
+            "out of the callback.")
+    x = fit_args.get("x")
+    if isinstance(train, ArrayData) and x is not None and train.n_rows > _rows(x):
+        given.append(
+            f"train_data has {train.n_rows} rows but fit trains on {_rows(x)} after "
+            f"validation_split={split}: the held-out rows are in the callback's training "
+            f"metrics. Pass train_data=(x[:{_rows(x)}], y[:{_rows(x)}]), the rows fit trains on.")
+    for message in given:
+        warnings.warn(message, UserWarning, stacklevel=3)
+    return given
+
+
+def _rows(x: Any) -> int:
+    try:
+        return n_rows(x)
+    except (TypeError, IndexError):
+        return 0

@@ -1,25 +1,30 @@
-"""Which metrics run on which model output, and under which keys.
+"""Which metrics run on which model output, under which keys, on which targets.
 
 A single-output model takes ``metrics=[...]``; its keys are the metric names.
 A multi-output model takes ``metrics={output_name: [...]}``; its keys read
-``<output_name>_<metric>`` as Keras names them. Targets for several outputs are
-a dict keyed by output name or a list in output order.
+``<output_name>_<metric>`` as Keras names them. Targets and sample weights for
+several outputs are a dict keyed by output name, or a list paired with the
+outputs as Keras pairs it: dict outputs in sorted-name order, list outputs in
+order. Each bound output carries its :class:`~fittrack.metrics.Problem`.
 
 Example:
     >>> plan = OutputPlan.from_argument(["acc"])
-    >>> plan.bind([(None, None)], output_names=None)
+    >>> plan.bind([None], output_names=None)
     >>> [(o.name, o.prefix, [s.name for s in o.specs]) for o in plan.outputs]
     [(None, '', ['acc'])]
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from fittrack.metrics import MetricSpec, evaluate, resolve_metrics
+from fittrack.metrics import MetricSpec, Problem, resolve_metrics
+
+#: names in ``metrics=[...]`` that ask for the exact loss, which is always computed
+LOSS_NAMES = ("loss",)
 
 
 @dataclass
@@ -27,9 +32,10 @@ class BoundOutput:
     """One model output with its metrics."""
 
     name: str | None          # output name (None for a single-output model)
-    position: int             # index in the flattened predictions
+    position: int             # index in the (sorted) outputs
     specs: list[MetricSpec]
     prefix: str               # "" or "<name>_"
+    problem: Problem = field(default_factory=Problem)
 
 
 class OutputPlan:
@@ -38,9 +44,10 @@ class OutputPlan:
     def __init__(self, per_output: Mapping[str | None, list[MetricSpec]]):
         self.per_output = dict(per_output)
         self.outputs: list[BoundOutput] = []
+        self.keys: list = []
 
     @classmethod
-    def from_argument(cls, metrics: Any) -> "OutputPlan":
+    def from_argument(cls, metrics: Any) -> OutputPlan:
         """Resolve ``metrics`` (a list, or a dict per output); bad names fail here."""
         if metrics is None:
             raise ValueError("metrics is required: pass a list such as ['accuracy', 'auc'], "
@@ -48,15 +55,17 @@ class OutputPlan:
         if isinstance(metrics, Mapping):
             if not metrics:
                 raise ValueError("metrics is an empty dict; give at least one output's metrics.")
-            return cls({str(k): resolve_metrics(v) for k, v in metrics.items()})
-        specs = resolve_metrics(metrics)
-        if not specs:
-            raise ValueError("metrics is empty; pass at least one metric, e.g. ['accuracy'].")
-        return cls({None: specs})
+            return cls({str(k): _resolve(v) for k, v in metrics.items()})
+        return cls({None: _resolve(metrics)})
 
-    def bind(self, predictions: Sequence[tuple[Any, Any]], output_names: Sequence[str] | None) -> None:
-        """Match the metrics to the model's outputs (from one prediction's structure)."""
-        names = _output_names(predictions, output_names)
+    def unbind(self) -> None:
+        """Forget the model (a new ``fit`` binds again)."""
+        self.outputs, self.keys = [], []
+
+    def bind(self, keys: Sequence[Any], output_names: Sequence[str] | None) -> None:
+        """Match the metrics to the model's outputs (keys of one prediction, sorted)."""
+        names = _output_names(keys, output_names)
+        self.keys = list(keys)
         if None in self.per_output:
             if len(names) > 1:
                 raise ValueError(
@@ -72,58 +81,77 @@ class OutputPlan:
         self.outputs = [BoundOutput(name, names.index(name), specs, f"{name}_")
                         for name, specs in self.per_output.items()]
 
-    def targets(self, y: Any, role: str) -> list[np.ndarray]:
-        """The target array of each bound output, in ``self.outputs`` order."""
-        out = []
-        for o in self.outputs:
-            if o.name is None:
-                out.append(_single_target(y, role))
-            elif isinstance(y, Mapping):
-                if o.name not in y:
-                    raise ValueError(f"{role}: y has no entry for output {o.name!r}; it has "
-                                     f"{list(y)}. Give y as a dict keyed by output name.")
-                out.append(y[o.name])
-            elif isinstance(y, (list, tuple)):
-                out.append(y[o.position])
-            else:
-                raise ValueError(f"{role}: the model has several outputs, so y must be a dict "
-                                 f"keyed by output name or a list; received {type(y).__name__}.")
-        return out
+    @property
+    def names(self) -> list:
+        """The outputs' names in position order."""
+        return _output_names(self.keys, None)
 
-    def evaluate(self, targets: list[np.ndarray], predictions: Sequence[tuple[Any, np.ndarray]],
-                 sample_weight: np.ndarray | None, prefix: str, where: str,
-                 on_error: str = "nan") -> dict[str, float]:
-        """Every metric of every output on one dataset: ``{key: value}``."""
-        values: dict[str, float] = {}
-        for o, y in zip(self.outputs, targets):
-            y_pred = predictions[o.position][1]
-            values.update(evaluate(o.specs, y, y_pred, sample_weight, prefix=prefix + o.prefix,
-                                   where=where, on_error=on_error))
-        return values
+    def target(self, y: Any, position: int, role: str) -> Any:
+        """The targets of the output at ``position``."""
+        return _part(y, position, self.keys, role, "y")
 
-    def directions(self) -> dict[str, bool]:
-        """Base key (no ``val_``) -> greater_is_better."""
+    def weight(self, w: Any, position: int, role: str) -> np.ndarray | None:
+        """The sample weights of the output at ``position`` (None: unweighted)."""
+        if w is None:
+            return None
+        if isinstance(w, Mapping) or isinstance(w, (list, tuple)):
+            return _part(w, position, self.keys, role, "sample_weight", missing_ok=True)
+        return w
+
+    def per_output_directions(self) -> dict[str, bool | None]:
+        """Base key -> greater_is_better, before the plan is bound to a model."""
+        return {("" if out is None else f"{out}_") + s.name: s.greater_is_better
+                for out, specs in self.per_output.items() for s in specs}
+
+    def directions(self) -> dict[str, bool | None]:
+        """Base key (no ``val_``) -> greater_is_better (None: unknown)."""
         return {o.prefix + s.name: s.greater_is_better for o in self.outputs for s in o.specs}
 
 
-def _output_names(predictions: Sequence[tuple[Any, Any]], output_names: Sequence[str] | None) -> list:
-    keys = [k for k, _ in predictions]
+def _resolve(metrics: Any) -> list[MetricSpec]:
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    if isinstance(metrics, (list, tuple)):
+        metrics = [m for m in metrics if not (isinstance(m, str) and m in LOSS_NAMES)]
+    return resolve_metrics(metrics)
+
+
+def _output_names(keys: Sequence[Any], output_names: Sequence[str] | None) -> list:
     if len(keys) == 1 and keys[0] is None:
         return [output_names[0] if output_names else "output"]
     if all(isinstance(k, str) for k in keys):
-        return keys
+        return list(keys)
     names = list(output_names or [])
     return [names[i] if i < len(names) else f"output_{i}" for i in keys]
 
 
-def _single_target(y: Any, role: str) -> np.ndarray:
-    if isinstance(y, Mapping):
-        if len(y) != 1:
-            raise ValueError(f"{role}: y is a dict with keys {list(y)} for a single-output model.")
-        return next(iter(y.values()))
-    if isinstance(y, (list, tuple)):
-        if len(y) != 1:
-            raise ValueError(f"{role}: y is a list of {len(y)} arrays for a single-output model; "
-                             "pass one array.")
-        return y[0]
-    return y
+def _part(tree: Any, position: int, keys: list, role: str, what: str,
+          missing_ok: bool = False) -> Any:
+    """One output's entry of ``y`` or ``sample_weight`` (an array, a list or a dict)."""
+    key = keys[position] if position < len(keys) else None
+    if isinstance(tree, Mapping):
+        if key in tree:
+            return tree[key]
+        if len(keys) == 1 and len(tree) == 1:
+            return next(iter(tree.values()))
+        if missing_ok:
+            return None
+        raise ValueError(f"{role}: {what} is a dict with keys {list(tree)}, which has no entry "
+                         f"for the model's output {key!r}; its outputs are {keys}. Key {what} "
+                         "by output name.")
+    if isinstance(tree, (list, tuple)):
+        if len(keys) == 1:
+            if len(tree) != 1:
+                raise ValueError(f"{role}: {what} is a list of {len(tree)} arrays for a model "
+                                 "with one output; pass one array.")
+            return tree[0]
+        if len(tree) != len(keys):
+            raise ValueError(f"{role}: {what} is a list of {len(tree)} arrays for a model with "
+                             f"{len(keys)} outputs {keys}; pass one per output (in that order) "
+                             "or a dict keyed by output name.")
+        return tree[position]
+    if len(keys) > 1:
+        raise ValueError(f"{role}: the model has {len(keys)} outputs {keys}, so {what} must be "
+                         f"a dict keyed by output name or a list of {len(keys)} arrays; "
+                         f"received one {type(tree).__name__}.")
+    return tree

@@ -5,7 +5,9 @@ each batch are taken from the same element as its inputs, so a shuffling
 pipeline cannot misalign labels and predictions. A ``PyDataset`` is indexed
 directly (no worker pool is started and its ``on_epoch_end`` is not called).
 A source that does not end (a repeating ``tf.data.Dataset``, a generator) needs
-``steps``: the number of batches each evaluation reads.
+``steps``: each evaluation reads exactly that many batches, in order, never
+one more. A generator cannot be rewound: the batch the checks before training
+read is kept and is the first batch of the first evaluation.
 
 Example:
     >>> import numpy as np
@@ -20,13 +22,16 @@ Example:
 from __future__ import annotations
 
 import inspect
+import itertools
 from typing import Any, Iterator
 
 import numpy as np
 
-from fittrack.callbacks.data import ArrayData, concat_trees, map_leaves, n_rows, to_numpy
+from fittrack.callbacks.data import (ArrayData, concat_trees, leaves, map_leaves, n_rows,
+                                     parse_weights, to_numpy)
 
 INFINITE, UNKNOWN = -1, -2  # tf.data cardinalities
+Batch = tuple[Any, Any, Any]
 
 
 def is_tf_dataset(obj: Any) -> bool:
@@ -56,12 +61,23 @@ class StreamData:
 
     def __init__(self, source: Any, role: str, steps: int | None):
         self.source, self.role, self.steps = source, role, steps
+        self._kept: Batch | None = None   # a generator's batch read by the checks
 
-    def batches(self) -> Iterator[tuple[Any, Any, np.ndarray | None]]:
+    @property
+    def rewindable(self) -> bool:
+        """True for tf.data and PyDataset (read from the start each time)."""
+        return is_tf_dataset(self.source) or is_py_dataset(self.source)
+
+    def batches(self) -> Iterator[Batch]:
         """``(x, y, sample_weight)`` NumPy batches of one evaluation."""
-        for i, element in enumerate(self._elements()):
-            if self.steps is not None and i >= self.steps:
-                return
+        elements = self._elements()
+        if self._kept is not None:
+            kept, self._kept = self._kept, None
+            yield kept
+            elements = itertools.islice(elements, None if self.steps is None else self.steps - 1)
+        elif self.steps is not None:
+            elements = itertools.islice(elements, self.steps)
+        for element in elements:
             yield split_element(element, self.role)
 
     def _elements(self) -> Iterator[Any]:
@@ -72,16 +88,29 @@ class StreamData:
             return iter(self.source.as_numpy_iterator())
         return self.source
 
-    def first(self) -> tuple[Any, Any, np.ndarray | None]:
-        """The first batch (for the checks before training)."""
+    def first(self) -> Batch:
+        """The first batch (for the checks before training); a generator's is kept."""
+        if self._kept is not None:
+            return self._kept
         if is_py_dataset(self.source):
+            if len(self.source) == 0:
+                raise ValueError(_empty(self.role, "an empty PyDataset"))
             return split_element(self.source[0], self.role)
-        if is_tf_dataset(self.source):
-            return split_element(next(iter(self.source.take(1).as_numpy_iterator())), self.role)
-        raise TypeError("generators cannot be peeked at; use StreamData.batches()")
+        source = self.source.take(1).as_numpy_iterator() if is_tf_dataset(self.source) \
+            else self.source
+        element = next(iter(source), None)
+        if element is None:
+            raise ValueError(_empty(self.role, "a tf.data.Dataset with no batch (a .filter "
+                                    "that keeps nothing?)" if is_tf_dataset(self.source)
+                                    else "a generator that gives no batch"))
+        batch = split_element(element, self.role)
+        if not self.rewindable:
+            self._kept = batch
+        return batch
 
-    def sample(self, size: int, rng: np.random.Generator) -> ArrayData:
-        """``size`` rows drawn uniformly in one pass: the rows with the smallest random keys."""
+    def sample(self, size: int, rng: np.random.Generator) -> list[ArrayData]:
+        """``size`` rows drawn uniformly in one pass (the rows with the smallest random
+        keys), in their order in the source, one block per input shape."""
         parts: list[tuple[np.ndarray, np.ndarray, ArrayData]] = []  # (keys, row index, rows)
         threshold, seen = np.inf, 0
         for x, y, w in self.batches():
@@ -94,10 +123,9 @@ class StreamData:
             if sum(len(p[0]) for p in parts) > 4 * size:
                 parts, threshold = _smallest(parts, size)
         if not parts:
-            raise ValueError(f"{self.role} produced no rows; pass a non-empty dataset.")
-        parts, _ = _smallest(parts, size)
-        keys, index, data = _concat(parts)
-        return data.take(np.argsort(index, kind="stable"))
+            raise ValueError(_empty(self.role, "a source that gave no rows"))
+        kept, _ = _smallest(parts, size)
+        return [_block(group) for group in _by_shape(kept)]
 
 
 def parse_stream(source: Any, role: str, steps: int | None) -> StreamData:
@@ -107,25 +135,26 @@ def parse_stream(source: Any, role: str, steps: int | None) -> StreamData:
         if cardinality == INFINITE and steps is None:
             raise ValueError(_needs_steps(role, "a tf.data.Dataset that repeats forever"))
         if cardinality == 0:
-            raise ValueError(f"{role} is an empty tf.data.Dataset; pass one with at least one batch.")
+            raise ValueError(_empty(role, "an empty tf.data.Dataset"))
     elif is_py_dataset(source):
         if getattr(source, "num_batches", 1) is None and steps is None:
             raise ValueError(_needs_steps(role, "a PyDataset without a length"))
         if steps is None and len(source) == 0:
-            raise ValueError(f"{role} is an empty PyDataset; pass one with at least one batch.")
+            raise ValueError(_empty(role, "an empty PyDataset"))
     elif steps is None:
         raise ValueError(_needs_steps(role, "a generator (it may not end, and it cannot be "
                                             "restarted)"))
     return StreamData(source, role, steps)
 
 
-def split_element(element: Any, role: str) -> tuple[Any, Any, np.ndarray | None]:
+def split_element(element: Any, role: str) -> Batch:
     """``(x, y)`` or ``(x, y, w)`` of one batch, as NumPy."""
     if not isinstance(element, (tuple, list)) or len(element) not in (2, 3):
         raise TypeError(f"Each batch of {role} must be (x, y) or (x, y, sample_weight); "
                         f"received {type(element).__name__}. Unlabelled batches cannot be scored.")
     x, y = map_leaves(to_numpy, element[0]), map_leaves(to_numpy, element[1])
-    w = None if len(element) == 2 or element[2] is None else to_numpy(element[2]).reshape(-1)
+    w = None if len(element) == 2 or element[2] is None else parse_weights(
+        map_leaves(to_numpy, element[2]), role)
     return x, y, w
 
 
@@ -135,16 +164,40 @@ def _needs_steps(role: str, what: str) -> str:
             f"MetricsCallback(..., {key}=N).")
 
 
+def _empty(role: str, what: str) -> str:
+    return (f"{role} is {what}: there is nothing to evaluate. Pass a source that gives at "
+            f"least one batch of (x, y), or None to skip {role}.")
+
+
 def _smallest(parts: list, size: int) -> tuple[list, float]:
     """Keep the ``size`` rows with the smallest keys; return them and the largest kept key."""
-    keys, index, data = _concat(parts)
-    keep = np.sort(np.argsort(keys, kind="stable")[:size])
-    return [(keys[keep], index[keep], data.take(keep))], float(keys[keep].max())
+    keys = np.concatenate([p[0] for p in parts])
+    order = np.argsort(keys, kind="stable")[:size]
+    cut = float(keys[order].max())
+    kept = []
+    for k, index, data in parts:
+        chosen = np.flatnonzero(k <= cut)
+        if len(chosen):
+            kept.append((k[chosen], index[chosen], data.take(chosen)))
+    return kept, cut
 
 
-def _concat(parts: list) -> tuple[np.ndarray, np.ndarray, ArrayData]:
+def _by_shape(parts: list) -> list[list]:
+    """Group parts whose inputs and targets have the same per-row shapes."""
+    groups: dict[tuple, list] = {}
+    for part in parts:
+        data = part[2]
+        signature = tuple(np.shape(a)[1:] for a in leaves(data.x) + leaves(data.y))
+        groups.setdefault(signature, []).append(part)
+    return list(groups.values())
+
+
+def _block(parts: list) -> ArrayData:
+    """One block of rows, in their order in the source."""
     datas = [p[2] for p in parts]
-    w = None if datas[0].sample_weight is None else np.concatenate([d.sample_weight for d in datas])
-    data = ArrayData(concat_trees([d.x for d in datas]), concat_trees([d.y for d in datas]), w,
-                     sum(d.n_rows for d in datas))
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), data
+    weights = None if datas[0].sample_weight is None else concat_trees(
+        [d.sample_weight for d in datas])
+    data = ArrayData(concat_trees([d.x for d in datas]), concat_trees([d.y for d in datas]),
+                     weights, sum(d.n_rows for d in datas))
+    index = np.concatenate([p[1] for p in parts])
+    return data.take(np.argsort(index, kind="stable"))

@@ -6,6 +6,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from fittrack import MetricsCallback
+from fittrack.metrics import make_metric
 from tests.callbacks.probes import dense_classifier
 
 
@@ -49,13 +50,21 @@ def test_monitor_subsets_are_seeded_and_sized(binary_data):
     x, y, xv, yv = binary_data
     runs = []
     for seed in (0, 0, 1):
+        seen = []
+
+        def rows_seen(y_true, y_pred):
+            seen.append(np.array(y_true).reshape(-1))
+            return float(len(y_true))
+
         model = dense_classifier(5, 1, "sigmoid", seed=11)
         model.compile("adam", "binary_crossentropy")
-        cb = MetricsCallback(["auc"], train_data=(x, y), batch_frequency=2, monitor_size=37,
-                             seed=seed)
-        model.fit(x, y, epochs=1, batch_size=50, verbose=0, callbacks=[cb])
-        assert cb._monitor_sets[0].parts[0].data.n_rows == 37
-        runs.append(cb._monitor_sets[0].parts[0].data.y.copy())
+        cb = MetricsCallback([make_metric(rows_seen, greater_is_better=True)], train_data=(x, y),
+                             batch_frequency=2, monitor_size=37, seed=seed)
+        model.fit(x, y, epochs=1, batch_size=50, verbose=0, callbacks=[cb])  # 4 steps
+        assert cb.history.batch_values("rows_seen") == [37.0, 37.0]
+        subsets = [s for s in seen if len(s) == 37]
+        assert len(subsets) == 2 and np.array_equal(subsets[0], subsets[1])
+        runs.append(subsets[0])
     assert np.array_equal(runs[0], runs[1])
     assert not np.array_equal(runs[0], runs[2])
 

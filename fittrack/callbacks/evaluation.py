@@ -1,0 +1,118 @@
+"""One dataset's evaluation: predictions -> every metric of every output, and the exact loss.
+
+A dataset arrives as :class:`Chunk` objects: one for an in-memory dataset
+(its whole rows), one per batch for a streamed source (whose batches may have
+different sequence lengths). For each output the chunks' unmasked rows
+(:func:`fittrack.metrics.rows.unmasked_rows`) are joined and handed to the
+metrics; the loss is summed chunk by chunk (:mod:`.exact_loss`), so nothing
+depends on equal lengths.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from fittrack.callbacks import compat
+from fittrack.callbacks.exact_loss import LossTerms
+from fittrack.callbacks.inference import Predicted
+from fittrack.callbacks.outputs import OutputPlan
+from fittrack.callbacks.problems import path_index
+from fittrack.metrics import MetricError, evaluate
+from fittrack.metrics.rows import unmasked_rows
+
+
+@dataclass
+class Chunk:
+    """Rows of one dataset with the model's predictions for them."""
+
+    y: Any                # targets as given: an array, a list or a dict per output
+    predicted: Predicted
+    weights: Any          # None, an array, or a list/dict per output
+    rows: int
+
+
+class LossPlan:
+    """The compiled loss of every output, found once Keras has built it."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[int, Any, float | None]] | None = None
+
+    def reset(self) -> None:
+        """Forget the model's losses (a new ``fit``)."""
+        self.entries = None
+
+    def attach(self, model: Any, keys: list) -> bool:
+        """Find the losses (False while Keras has not built them yet)."""
+        if self.entries is None:
+            built = compat.compiled_losses(model)
+            if built is None:
+                return False
+            self.entries = [(i, e.loss, e.weight) for e in built
+                            if (i := path_index(e.path, keys)) is not None]
+        return True
+
+    def evaluate(self, plan: OutputPlan, chunks: list[Chunk], prefix: str,
+                 role: str) -> dict[str, float]:
+        """``{prefix + "loss": total}`` and, with several losses, ``<output>_loss`` keys."""
+        if not self.entries:
+            return {}
+        out, total = {}, 0.0
+        names = plan.names
+        for position, loss, weight in self.entries:
+            terms = LossTerms(loss)
+            for c in chunks:
+                w = plan.weight(c.weights, position, role)
+                terms.add(plan.target(c.y, position, role), c.predicted.outputs[position][1],
+                          None if w is None else np.asarray(w, dtype=np.float64),
+                          c.predicted.masks[position])
+            value = terms.value()
+            if len(self.entries) > 1:
+                out[f"{prefix}{names[position]}_loss"] = value
+            total += value * (1.0 if weight is None else float(weight))
+        rows = sum(c.rows for c in chunks)
+        regularization = sum(c.rows * c.predicted.regularization for c in chunks) / max(rows, 1)
+        out[prefix + "loss"] = total + regularization
+        return out
+
+
+def evaluate_chunks(plan: OutputPlan, losses: LossPlan, chunks: list[Chunk], prefix: str,
+                    role: str, where: str, on_error: str = "nan") -> dict[str, float]:
+    """Every metric of every output, then the exact loss, on one dataset."""
+    values: dict[str, float] = {}
+    for o in plan.outputs:
+        y, p, w = _rows(plan, o.position, chunks, role)
+        values.update(evaluate(o.specs, y, p, w, prefix=prefix + o.prefix, where=where,
+                               on_error=on_error, problem=o.problem))
+    values.update(_loss(plan, losses, chunks, prefix, role, where, on_error))
+    return values
+
+
+def _rows(plan: OutputPlan, position: int, chunks: list[Chunk], role: str) -> tuple:
+    parts = []
+    for c in chunks:
+        w = plan.weight(c.weights, position, role)
+        parts.append(unmasked_rows(np.asarray(plan.target(c.y, position, role)),
+                                   c.predicted.outputs[position][1],
+                                   None if w is None else np.asarray(w, dtype=np.float64),
+                                   c.predicted.masks[position]))
+    if len(parts) == 1:
+        return parts[0]
+    ys, ps, ws = zip(*parts)
+    weights = None if ws[0] is None else np.concatenate(ws)
+    return np.concatenate(ys), np.concatenate(ps), weights
+
+
+def _loss(plan: OutputPlan, losses: LossPlan, chunks: list[Chunk], prefix: str, role: str,
+          where: str, on_error: str) -> dict[str, float]:
+    try:
+        return losses.evaluate(plan, chunks, prefix, role)
+    except Exception as err:  # noqa: BLE001 - re-raised or recorded with the loss's name
+        message = f"The model's loss failed on {where}: {type(err).__name__}: {err}"
+        if on_error == "raise":
+            raise MetricError(message) from err
+        warnings.warn(message + " Recorded as NaN.", RuntimeWarning, stacklevel=3)
+        return {prefix + "loss": float("nan")}

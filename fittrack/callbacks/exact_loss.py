@@ -1,0 +1,125 @@
+"""The exact loss: the compiled loss on a whole dataset, as ``model.evaluate`` has it.
+
+For each output the compiled ``keras.losses.Loss`` object gives per-element
+values (its ``call``, on the model's own predictions, in chunks); they are
+reduced over the whole dataset the way Keras reduces one batch
+(``keras/src/losses/loss.py``): with ``"sum_over_batch_size"``, the default,
+``sum(L * w * m) / sum(m)`` with a mask ``m`` (masked timesteps left out, the
+sum divided by the unmasked count) and ``sum(L * w) / size`` without one. The
+total is ``sum(loss_weight * output loss)`` plus the model's regularisation
+losses; ``<output>_loss`` keys hold the unweighted per-output values, as Keras
+logs them. The result equals ``model.evaluate(x, y, batch_size=len(x))`` to
+float32 rounding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+import numpy as np
+
+from fittrack.callbacks import compat
+
+CHUNK_ROWS = 65536
+
+
+@dataclass
+class LossTerms:
+    """Running sums of one output's loss over the chunks of a dataset."""
+
+    loss: Any
+    weighted: float = 0.0      # sum(L * w * m)
+    valid: float = 0.0         # sum(m): the unmasked elements
+    size: int = 0              # every element
+    weight_sum: float = 0.0    # sum(w * m)
+    masked: bool = False
+    chunks: list = field(default_factory=list, repr=False)
+
+    def add(self, y_true: Any, y_pred: np.ndarray, sample_weight: np.ndarray | None,
+            mask: np.ndarray | None) -> None:
+        """Add one chunk of rows (targets, outputs, weights, output mask)."""
+        for start in range(0, len(y_pred), CHUNK_ROWS):
+            rows = slice(start, start + CHUNK_ROWS)
+            values, out_mask = per_element(self.loss, _take(y_true, rows), y_pred[rows])
+            m = _combine(None if mask is None else mask[rows], out_mask, values.shape)
+            w = None if sample_weight is None else _weights(sample_weight[rows], values.shape)
+            self.masked = self.masked or m is not None
+            wm = np.ones(values.shape) if w is None else w
+            if m is not None:
+                wm = wm * m
+            self.weighted += float(np.sum(values * wm))
+            self.valid += float(values.size if m is None else m.sum())
+            self.size += int(values.size)
+            self.weight_sum += float(np.sum(wm))
+
+    def value(self) -> float:
+        """The reduced loss (NaN without rows)."""
+        reduction = getattr(self.loss, "reduction", "sum_over_batch_size")
+        if reduction == "sum":
+            return self.weighted
+        if reduction == "mean_with_sample_weight":
+            return _divide(self.weighted, self.weight_sum)
+        if reduction in (None, "none"):
+            return _divide(self.weighted, self.size)
+        return _divide(self.weighted, self.valid if self.masked else self.size)
+
+
+def per_element(loss: Any, y_true: Any, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """The loss's unreduced values (float64) and the mask it attaches to them, if any."""
+    dtype = getattr(loss, "dtype", None) or keras.backend.floatx()
+    yt = keras.tree.map_structure(lambda a: keras.ops.convert_to_tensor(a, dtype=dtype), y_true)
+    yp = keras.ops.convert_to_tensor(y_pred, dtype=dtype)
+    values = loss.call(yt, yp)
+    out_mask = compat.get_keras_mask(values)
+    as_np = np.asarray(keras.ops.convert_to_numpy(values), dtype=np.float64)
+    return as_np, None if out_mask is None else np.asarray(keras.ops.convert_to_numpy(out_mask))
+
+
+def _take(y: Any, rows: slice) -> Any:
+    return keras.tree.map_structure(lambda a: a[rows], y)
+
+
+def _combine(mask: np.ndarray | None, out_mask: np.ndarray | None,
+             shape: tuple) -> np.ndarray | None:
+    """The output mask and the loss's own mask, shaped like the loss values."""
+    masks = [_shaped(m, shape) for m in (mask, out_mask) if m is not None]
+    if not masks:
+        return None
+    combined = masks[0]
+    for other in masks[1:]:
+        combined = combined & other
+    return combined.astype(np.float64)
+
+
+def _shaped(mask: np.ndarray, shape: tuple) -> np.ndarray:
+    m = mask.astype(bool)
+    if m.ndim == len(shape) + 1 and m.shape[-1] == 1:
+        m = m[..., 0]
+    if m.shape != shape:
+        m = np.broadcast_to(m.reshape(m.shape + (1,) * (len(shape) - m.ndim)), shape)
+    return m
+
+
+def _weights(w: np.ndarray, shape: tuple) -> np.ndarray:
+    w = np.asarray(w, dtype=np.float64)
+    if w.ndim == len(shape) + 1 and w.shape[-1] == 1:
+        w = w[..., 0]
+    if w.shape == shape:
+        return w
+    return np.broadcast_to(w.reshape(w.shape + (1,) * (len(shape) - w.ndim)), shape)
+
+
+def _divide(num: float, den: float) -> float:
+    return num / den if den else 0.0
+
+
+def weight_regularization(model: Any) -> float:
+    """The weight regularisers' total at the current weights (no forward pass)."""
+    total = 0.0
+    for variable in model.trainable_variables:
+        regularizer = getattr(variable, "regularizer", None)
+        if regularizer is not None:
+            total += float(keras.ops.convert_to_numpy(regularizer(variable)))
+    return total
