@@ -10,7 +10,7 @@ Example:
     {'loss': [0.5], 'val_loss': [0.75]}
 """
 
-from fittrack.history.files import batch_csv_path
+from fittrack.history.paths import batch_csv_path
 from fittrack.history.store import MetricHistory, load_history
 from fittrack.history.stream import CsvStream
 

@@ -13,33 +13,20 @@ Example:
     >>> append_once(path, b"1,0.25\\n")
     >>> path.read_text()
     'epoch,loss\\n0,0.5\\n1,0.25\\n'
-    >>> batch_csv_path(path).name
-    'run.batches.csv'
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import os
 import secrets
 import stat
 from collections.abc import Iterable
 from pathlib import Path
 
-PathLike = str | os.PathLike
-
-
-def batch_csv_path(path: PathLike) -> Path:
-    """The batch-rows file that goes with the epoch-rows file ``path``.
-
-    Example:
-        >>> batch_csv_path("run.csv").as_posix(), batch_csv_path("logs/run").as_posix()
-        ('run.batches.csv', 'logs/run.batches.csv')
-    """
-    path = Path(path)
-    stem = path.name[:-4] if path.suffix.lower() == ".csv" else path.name
-    return path.with_name(stem + ".batches.csv")
+from fittrack.history.header import parse_header
+from fittrack.history.paths import (PathLike, batch_csv_path,  # noqa: F401 (re-exported)
+                                    check_folder_writable)
 
 
 def atomic_write(path: PathLike, chunks: Iterable[str | bytes]) -> Path:
@@ -106,31 +93,8 @@ def read_layout(path: PathLike) -> tuple[tuple[str, ...], int] | None:
         return None
     if last != b"\n":
         return None
-    header = next(csv.reader([first.decode("utf-8").rstrip("\r\n")]), [])
-    return tuple(header), rows
-
-
-def check_folder_writable(path: PathLike, what: str = "csv_path") -> None:
-    """Raise a clear error unless a file can be written (and replaced) at ``path``."""
-    path = Path(path)
-    folder = path.parent
-    fix = f"create the folder first (os.makedirs({str(folder)!r}, exist_ok=True)) or pass another {what}"
-    if not folder.exists():
-        raise FileNotFoundError(f"{what}={str(path)!r}: the folder {str(folder)!r} does not exist. "
-                                f"Expected an existing, writable folder; {fix}.")
-    if not folder.is_dir():
-        raise NotADirectoryError(f"{what}={str(path)!r}: {str(folder)!r} is not a folder. "
-                                 f"Expected an existing, writable folder; pass another {what}.")
-    if path.is_dir():
-        raise IsADirectoryError(f"{what}={str(path)!r} is a folder; expected a file path such "
-                                f"as {str(path / 'run.csv')!r}.")
-    probe = folder / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.probe"
     try:
-        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-        os.unlink(probe)
-        if path.exists():
-            os.close(os.open(path, os.O_WRONLY | os.O_APPEND))
-    except OSError as error:
-        raise PermissionError(f"{what}={str(path)!r} cannot be written ({error.strerror}). "
-                              f"Expected a writable folder and file; change their permissions "
-                              f"or pass another {what}.") from error
+        header = parse_header(first, ",")
+    except ValueError:
+        return None
+    return tuple(header), rows
