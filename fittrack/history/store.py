@@ -32,8 +32,9 @@ from fittrack.history.columns import Table
 from fittrack.history.convert import epoch_columns
 from fittrack.history.csv_read import BATCH_INDEX, EPOCH_INDEX, read_csv_table
 from fittrack.history.csv_write import csv_chunks
-from fittrack.history.files import atomic_write, batch_csv_path
+from fittrack.history.files import atomic_write
 from fittrack.history.keys import best_position, check_direction, check_key, key_direction
+from fittrack.history.paths import batch_csv_path
 
 if TYPE_CHECKING:
     import pandas
@@ -223,8 +224,8 @@ class MetricHistory:
 
     def to_csv(self, path: str | os.PathLike, level: str = "epoch") -> Path:
         """Write one level to ``path`` atomically (a fittrack CSV); return the path."""
-        table = self._table(level)
-        return atomic_write(path, csv_chunks(table))
+        atomic_write(path, csv_chunks(self._table(level)))
+        return Path(path)
 
     @classmethod
     def from_csv(cls, path: str | os.PathLike, *, sep: str = ",") -> MetricHistory:
