@@ -9,8 +9,11 @@ from the file and from the history, with a warning. A run killed at any
 moment thus leaves every finished epoch with all its batch rows, never a torn
 row and never a second header.
 
-Safety (before training, in :meth:`~CsvStream.start`): a path that is not a
-regular file is refused (a symlink to one is written through).
+Safety (all before training, in :meth:`~CsvStream.start`): a path that is not
+a regular file is refused (a symlink to one is written through); a second
+writer (another process, or another stream of the same ``fit``) is refused by
+the run's lock (:mod:`~fittrack.history.lock`), given back by
+:meth:`~CsvStream.close`.
 
 During training :meth:`~CsvStream.flush` never raises ``OSError`` (disk full,
 folder deleted, file made read-only): it warns once, naming the file and the
@@ -24,7 +27,7 @@ Example:
     >>> history = MetricHistory()
     >>> stream = CsvStream(path, history)
     >>> stream.check_writable()
-    >>> stream.start(append=False)
+    >>> stream.start(append=False, owner="fit-1")
     >>> history.record_epoch(0, {"loss": 0.5})
     >>> stream.flush()
     >>> history.record_epoch(1, {"loss": 0.25, "auc": 0.75})
@@ -41,10 +44,13 @@ from __future__ import annotations
 
 import os
 import warnings
+import weakref
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from fittrack.history.lock import RunLock
 from fittrack.history.mirror import FileMirror
 from fittrack.history.paths import batch_csv_path, check_folder_writable, check_regular, target
 from fittrack.history.store import MetricHistory
@@ -66,7 +72,9 @@ class CsvStream:
         self.batch_path = batch_csv_path(self.path)
         self.history = history
         self._mirrors: dict[str, FileMirror] | None = None
-        self._closed = self._failing = False
+        self._lock: RunLock | None = None
+        self._finalizer: weakref.finalize | None = None
+        self._closed = self._lost = self._failing = False
 
     def check_writable(self) -> None:
         """Raise a clear error if the files cannot be written (before training)."""
@@ -74,8 +82,8 @@ class CsvStream:
         check_folder_writable(self.batch_path, what="batch CSV path")
 
     # ----- the run -----
-    def start(self, append: bool) -> None:
-        """Begin streaming.
+    def start(self, append: bool, owner: object = None) -> None:
+        """Take the run's lock and begin streaming.
 
         ``append=False`` removes existing files (a fresh run, like Keras'
         ``CSVLogger``; through a symlink, its target). ``append=True`` keeps
@@ -86,14 +94,29 @@ class CsvStream:
 
         Args:
             append: continue the files instead of starting them again.
+            owner: the object naming the ``fit`` that writes (strings, numbers
+                and tuples compare by value, other objects by identity; Keras
+                shares the ``callback.params`` dict between the callbacks of one
+                fit). Another stream holding this path with the same owner is
+                refused; one with another owner (an earlier fit) is taken over.
+                None: a new owner.
 
         Raises:
+            CsvPathInUseError: another process, or another stream of this fit, writes ``path``.
             NotRegularFileError, IsADirectoryError: a path is not a regular file.
             OSError: the files cannot be written.
         """
+        self._release()
         for path, what in ((self.path, "csv_path"), (self.batch_path, "batch CSV path")):
             check_regular(path, what)
-        self._closed = self._failing = False
+        lock = RunLock(self.path, owner, on_lost=_mark_lost(weakref.ref(self)))
+        stale = lock.acquire()
+        self._lock, self._finalizer = lock, weakref.finalize(self, lock.release)
+        self._closed = self._lost = self._failing = False
+        if stale:
+            _warn(f"The lock file {str(lock.path)!r} was left by process {stale.get('pid')} on "
+                  f"host {stale.get('host')!r} (since {stale.get('since')}), which no longer "
+                  f"runs (it was killed). The lock is taken over.")
         try:
             self._mirrors = {level: FileMirror(p) for level, p in
                              (("batch", self.batch_path), ("epoch", self.path))}
@@ -106,6 +129,7 @@ class CsvStream:
                     _remove(path)
             self._write()
         except BaseException:
+            self._release()
             self._mirrors = None
             raise
 
@@ -121,6 +145,13 @@ class CsvStream:
             raise RuntimeError(f"CsvStream.flush(): the stream is {state}; call "
                                f"start(append=False) for a new run or start(append=True) to "
                                f"continue the files.")
+        if self._lost:
+            if not self._failing:  # said once
+                self._failing = True
+                _warn(f"This CsvStream no longer writes {str(self.path)!r}: a stream started "
+                      f"later in this process (another fit) took the file over. Its rows stay "
+                      f"in its MetricHistory.")
+            return
         try:
             self._write()
         except OSError as error:
@@ -137,15 +168,16 @@ class CsvStream:
                       f"while writing failed are on disk now.")
 
     def close(self) -> None:
-        """Flush, then stop (idempotent)."""
-        if self._mirrors is not None and not self._closed:
+        """Flush, then give the run's lock back (idempotent)."""
+        if self._mirrors is not None and not (self._closed or self._lost):
             self.flush()
         self._closed = True
+        self._release()
 
     @property
     def writing(self) -> bool:
-        """True while the stream runs and its last flush succeeded."""
-        return self._mirrors is not None and not (self._failing or self._closed)
+        """True while the last flush succeeded and the stream holds the files."""
+        return self._lock is not None and not (self._lost or self._failing or self._closed)
 
     # ----- internals -----
     def _write(self) -> None:
@@ -171,6 +203,22 @@ class CsvStream:
               f"before that epoch ended. These rows are dropped from the file and the "
               f"history; the epoch is evaluated again when training resumes "
               f"(initial_epoch={0 if last is None else last + 1}).")
+
+    def _release(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer.detach()
+            self._finalizer = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+
+def _mark_lost(ref: weakref.ref) -> Callable[[], None]:
+    def lost() -> None:
+        stream = ref()
+        if stream is not None:
+            stream._lost = True
+    return lost
 
 
 def _remove(path: Path) -> None:

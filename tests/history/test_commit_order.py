@@ -105,6 +105,7 @@ def test_a_kill_at_any_write_loses_nothing_finished(tmp_path, kill_epoch, kill_a
     if kill_at == 1 and finished:  # batch rows of the unfinished epoch: dropped, with a warning
         assert any(f"holds {BATCHES} batch rows of epoch {kill_epoch}, after the last finished "
                    f"epoch in" in m for m in messages)
+        assert any("was left by process" in m for m in messages)  # the killed run's lock
     if resumed is None:
         return
     back = load_history(path)
