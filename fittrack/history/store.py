@@ -34,6 +34,7 @@ from fittrack.history.csv_read import BATCH_INDEX, EPOCH_INDEX, read_csv_table
 from fittrack.history.csv_write import csv_chunks
 from fittrack.history.files import atomic_write
 from fittrack.history.keys import best_position, check_direction, check_key, key_direction
+from fittrack.history.meta import read_meta, save_meta
 from fittrack.history.paths import batch_csv_path
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ class MetricHistory:
 
     @property
     def directions(self) -> dict[str, bool | None]:
-        """The recorded directions (a copy)."""
+        """The recorded directions (a copy): what the ``.meta.json`` sidecar holds."""
         return dict(self._greater)
 
     def greater_is_better(self, key: str) -> bool | None:
@@ -223,8 +224,16 @@ class MetricHistory:
         return pd.DataFrame(data, index=index, columns=table.keys)
 
     def to_csv(self, path: str | os.PathLike, level: str = "epoch") -> Path:
-        """Write one level to ``path`` atomically (a fittrack CSV); return the path."""
-        atomic_write(path, csv_chunks(self._table(level)))
+        """Write one level to ``path`` atomically (a fittrack CSV); return the path.
+
+        At the epoch level the directions go to the ``.meta.json`` sidecar
+        (:mod:`~fittrack.history.meta`); a sidecar left there by another run is
+        removed when this history records none.
+        """
+        table = self._table(level)
+        if level == "epoch":
+            save_meta(path, self._greater, self._guess)
+        atomic_write(path, csv_chunks(table))
         return Path(path)
 
     @classmethod
@@ -232,22 +241,26 @@ class MetricHistory:
         """Load a fittrack CSV or a Keras ``CSVLogger`` file.
 
         An epoch file brings its batch file (:func:`batch_csv_path`) along when
-        it exists; a batch file (``step,epoch,batch,...``) loads batch rows only.
+        it exists, and its directions from its ``.meta.json`` sidecar; a batch
+        file (``step,epoch,batch,...``) loads batch rows only.
         """
         history = cls()
         kind, table = read_csv_table(path, sep)
         if kind == "batch":
             history._batches = table
-            return history
-        history._epochs = table
-        sibling = batch_csv_path(path)
-        if sibling.is_file():
-            kind, table = read_csv_table(sibling, sep)
-            if kind != "batch":
-                raise ValueError(f"{str(sibling)!r} should hold the batch rows of "
-                                 f"{str(path)!r} (first columns step,epoch,batch) but starts "
-                                 f"with 'epoch'. Rename or remove it.")
-            history._batches = table
+        else:
+            history._epochs = table
+            sibling = batch_csv_path(path)
+            if sibling.is_file():
+                kind, table = read_csv_table(sibling, sep)
+                if kind != "batch":
+                    raise ValueError(f"{str(sibling)!r} should hold the batch rows of "
+                                     f"{str(path)!r} (first columns step,epoch,batch) but "
+                                     f"starts with 'epoch'. Rename or remove it.")
+                history._batches = table
+        meta = read_meta(path)
+        if meta is not None:
+            history._greater, history._guess = dict(meta.directions), meta.guess
         return history
 
     @classmethod

@@ -1,7 +1,9 @@
 """CsvStream: keep a run's files equal to its MetricHistory as it grows.
 
-Epoch rows go to ``path``, batch rows to :func:`batch_csv_path` ``(path)``.
-Each :meth:`~CsvStream.flush` writes the batch rows, then the epoch rows (:class:`~fittrack.history.mirror.FileMirror`:
+Epoch rows go to ``path``, batch rows to :func:`batch_csv_path` ``(path)``,
+the metrics' directions to :func:`~fittrack.history.meta.meta_path` ``(path)``.
+Each :meth:`~CsvStream.flush` writes the directions if they changed, then the
+batch rows, then the epoch rows (:class:`~fittrack.history.mirror.FileMirror`:
 one write per file, fsynced, undone if it fails). The epoch file is written
 last: it is the commit marker. Batch rows of an epoch that has no epoch row
 were not committed; :meth:`~CsvStream.start` with ``append=True`` drops them,
@@ -30,6 +32,7 @@ Example:
     >>> stream.start(append=False, owner="fit-1")
     >>> history.record_epoch(0, {"loss": 0.5})
     >>> stream.flush()
+    >>> history.set_greater_is_better("auc", True)
     >>> history.record_epoch(1, {"loss": 0.25, "auc": 0.75})
     >>> stream.close()
     >>> print(path.read_text(), end="")
@@ -37,7 +40,7 @@ Example:
     0,0.5,
     1,0.25,0.75
     >>> sorted(p.name for p in path.parent.iterdir())
-    ['run.csv']
+    ['run.csv', 'run.meta.json']
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ from pathlib import Path
 import numpy as np
 
 from fittrack.history.lock import RunLock
+from fittrack.history.meta import meta_path, save_meta
 from fittrack.history.mirror import FileMirror
 from fittrack.history.paths import batch_csv_path, check_folder_writable, check_regular, target
 from fittrack.history.store import MetricHistory
@@ -59,7 +63,7 @@ LEVELS = ("batch", "epoch")  # the order of the writes: the epoch file commits
 
 
 class CsvStream:
-    """Streams a MetricHistory to ``path`` (epoch rows) and its batch file.
+    """Streams a MetricHistory to ``path`` (epoch rows), its batch file and its sidecar.
 
     Args:
         path: the epoch-rows CSV file; batch rows go to ``batch_csv_path(path)``.
@@ -70,16 +74,19 @@ class CsvStream:
     def __init__(self, path: str | os.PathLike, history: MetricHistory) -> None:
         self.path = Path(path)
         self.batch_path = batch_csv_path(self.path)
+        self.meta_path = meta_path(self.path)
         self.history = history
         self._mirrors: dict[str, FileMirror] | None = None
         self._lock: RunLock | None = None
         self._finalizer: weakref.finalize | None = None
+        self._meta: tuple[dict, bool] | None = None  # what the sidecar holds; None: unknown
         self._closed = self._lost = self._failing = False
 
     def check_writable(self) -> None:
         """Raise a clear error if the files cannot be written (before training)."""
         check_folder_writable(self.path)
         check_folder_writable(self.batch_path, what="batch CSV path")
+        check_regular(self.meta_path, what="metadata path")
 
     # ----- the run -----
     def start(self, append: bool, owner: object = None) -> None:
@@ -107,7 +114,8 @@ class CsvStream:
             OSError: the files cannot be written.
         """
         self._release()
-        for path, what in ((self.path, "csv_path"), (self.batch_path, "batch CSV path")):
+        for path, what in ((self.path, "csv_path"), (self.batch_path, "batch CSV path"),
+                           (self.meta_path, "metadata path")):
             check_regular(path, what)
         lock = RunLock(self.path, owner, on_lost=_mark_lost(weakref.ref(self)))
         stale = lock.acquire()
@@ -121,11 +129,13 @@ class CsvStream:
             self._mirrors = {level: FileMirror(p) for level, p in
                              (("batch", self.batch_path), ("epoch", self.path))}
             if append:
+                self._meta = None
                 self._drop_unfinished_batches()
                 for level, mirror in self._mirrors.items():
                     mirror.adopt(self.history._table(level))
             else:
-                for path in (self.path, self.batch_path):
+                self._meta = ({}, True)
+                for path in (self.path, self.batch_path, self.meta_path):
                     _remove(path)
             self._write()
         except BaseException:
@@ -181,10 +191,17 @@ class CsvStream:
 
     # ----- internals -----
     def _write(self) -> None:
+        self._write_meta()
         for level in LEVELS:
             note = self._mirrors[level].sync(self.history._table(level))
             if note:
                 _warn(f"{note}; it was written again in full from the history.")
+
+    def _write_meta(self) -> None:
+        wanted = (self.history.directions, self.history._guess)
+        if wanted != self._meta:
+            save_meta(self.path, *wanted)
+            self._meta = wanted
 
     def _drop_unfinished_batches(self) -> None:
         """Drop batch rows of epochs after the last epoch row (not committed)."""
