@@ -28,7 +28,7 @@ from typing import NamedTuple
 import numpy as np
 
 from fittrack.history.header import parse_header, split_line
-from fittrack.history.paths import file_kind
+from fittrack.history.paths import NO_WAIT, file_kind
 
 HELP = ("Expected a CSV written by fittrack (MetricHistory.to_csv, MetricsCallback(csv_path=...)) "
         "or by keras.callbacks.CSVLogger")
@@ -55,7 +55,7 @@ def read_bytes(path: str | os.PathLike) -> bytes:
                                 f"MetricsCallback run it is the csv_path you passed).")
     if not stat.S_ISREG(mode):
         raise ValueError(f"{str(path)!r} is a {file_kind(mode)}, not a regular file. {HELP}.")
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    fd = os.open(path, os.O_RDONLY | NO_WAIT)
     with os.fdopen(fd, "rb") as handle:
         return handle.read()
 

@@ -36,7 +36,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from fittrack.history.header import parse_header
-from fittrack.history.paths import PathLike, file_kind, target
+from fittrack.history.paths import NO_WAIT, PathLike, file_kind, target
 
 
 class Written(NamedTuple):
@@ -102,7 +102,7 @@ def append_once(path: PathLike, data: bytes, expect: Written | None = None) -> W
         OSError: the write failed; the file was cut back to its old size.
     """
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | NO_WAIT)
     except FileNotFoundError:
         raise FileChanged(f"{str(path)!r} was removed") from None
     try:
@@ -162,7 +162,7 @@ def read_layout(path: PathLike, sep: str = ",") -> tuple[tuple[str, ...], int, W
     the file is missing, not regular, empty, unreadable, or does not end with a line end.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | NO_WAIT)
     except OSError:
         return None
     with os.fdopen(fd, "rb") as handle:

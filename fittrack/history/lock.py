@@ -43,7 +43,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from fittrack.history.paths import NotRegularFileError, file_kind, lock_path
+from fittrack.history.paths import NO_WAIT, NotRegularFileError, file_kind, lock_path
 
 try:
     import fcntl
@@ -75,6 +75,7 @@ class RunLock:
         self.owner = owner
         self.on_lost = on_lost
         self._fd: int | None = None
+        self._pid = os.getpid()
 
     @property
     def held(self) -> bool:
@@ -84,14 +85,14 @@ class RunLock:
     def acquire(self) -> dict | None:
         """Take the lock; return the record of a stale holder taken over, if any."""
         for _ in range(20):  # retried only when the lock file changed in between
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | NO_WAIT, 0o644)
             try:
                 stale, done = self._try(fd)
             except BaseException:
                 os.close(fd)
                 raise
             if done:
-                self._fd = fd
+                self._fd, self._pid = fd, os.getpid()
                 _HELD[str(self.path)] = self
                 return stale
             os.close(fd)
@@ -137,14 +138,18 @@ class RunLock:
             self.on_lost()
 
     def release(self) -> None:
-        """Give the lock back and remove the lock file (idempotent)."""
+        """Give the lock back and remove the lock file (idempotent).
+
+        In a child process made by ``fork`` (which shares the lock with its
+        parent) only the child's descriptor is closed: the parent keeps the lock.
+        """
         fd, self._fd = self._fd, None
         if fd is None:
             return
         if _HELD.get(str(self.path)) is self:
             del _HELD[str(self.path)]
         with contextlib.suppress(OSError):
-            if _same_file(fd, self.path):
+            if self._pid == os.getpid() and _same_file(fd, self.path):
                 os.unlink(self.path)
         with contextlib.suppress(OSError):
             os.close(fd)
@@ -185,7 +190,8 @@ def _same_file(fd: int, path: Path) -> bool:
 
 def _read(fd: int) -> dict:
     try:
-        data = json.loads(os.pread(fd, 65536, 0).decode("utf-8"))
+        os.lseek(fd, 0, os.SEEK_SET)
+        data = json.loads(os.read(fd, 65536).decode("utf-8"))
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
@@ -194,7 +200,8 @@ def _read(fd: int) -> dict:
 def _write(fd: int, record: dict) -> None:
     data = (json.dumps(record) + "\n").encode("utf-8")
     os.ftruncate(fd, 0)
-    os.pwrite(fd, data, 0)
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.write(fd, data)
     with contextlib.suppress(OSError):
         os.fsync(fd)
 

@@ -24,6 +24,8 @@ import stat
 from pathlib import Path
 
 PathLike = str | os.PathLike
+#: open() flags that never wait (a FIFO without a reader) nor leak into children
+NO_WAIT = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 _KINDS = {stat.S_IFIFO: "FIFO (named pipe)", stat.S_IFCHR: "character device",
           stat.S_IFBLK: "block device", stat.S_IFSOCK: "socket"}
 
@@ -108,7 +110,7 @@ def check_folder_writable(path: PathLike, what: str = "csv_path") -> None:
         _check_folder(path, folder, what)
     if path.exists():
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | NO_WAIT)
         except OSError as error:
             raise PermissionError(f"{what}={str(path)!r} cannot be written ({error.strerror}). "
                                   f"Expected a writable file; change its permissions or pass "

@@ -166,3 +166,25 @@ def test_two_processes_on_one_path_never_mix_their_rows(tmp_path):
         assert first.stdout.readline().strip() == "wrote"
     history = load_history(path)
     assert history.epoch == list(range(30)) and set(history["loss"]) == {1.0}
+
+
+FORKED = textwrap.dedent("""
+    import os, sys
+    from fittrack.history import CsvStream, MetricHistory
+    from fittrack.history.lock import RunLock
+    stream = CsvStream(sys.argv[1], MetricHistory())
+    stream.start(append=False)
+    child = os.fork()
+    if child == 0:
+        sys.exit(0)                       # the child's exit runs the finalizers too
+    os.waitpid(child, 0)
+    print("kept" if RunLock(sys.argv[1]).path.exists() else "lost", flush=True)
+    stream.close()
+    print("released" if not RunLock(sys.argv[1]).path.exists() else "left", flush=True)
+""")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_a_forked_child_exiting_does_not_release_the_parents_lock(tmp_path):
+    result = run_python(FORKED, tmp_path / "run.csv")
+    assert result.stdout.split() == ["kept", "released"], result.stderr
