@@ -114,13 +114,14 @@ class CsvStream:
             OSError: the files cannot be written.
         """
         self._release()
+        self._mirrors = None
+        self._closed = self._lost = self._failing = False
         for path, what in ((self.path, "csv_path"), (self.batch_path, "batch CSV path"),
                            (self.meta_path, "metadata path")):
             check_regular(path, what)
         lock = RunLock(self.path, owner, on_lost=_mark_lost(weakref.ref(self)))
         stale = lock.acquire()
         self._lock, self._finalizer = lock, weakref.finalize(self, lock.release)
-        self._closed = self._lost = self._failing = False
         if stale:
             _warn(f"The lock file {str(lock.path)!r} was left by process {stale.get('pid')} on "
                   f"host {stale.get('host')!r} (since {stale.get('since')}), which no longer "

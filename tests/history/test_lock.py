@@ -188,3 +188,17 @@ FORKED = textwrap.dedent("""
 def test_a_forked_child_exiting_does_not_release_the_parents_lock(tmp_path):
     result = run_python(FORKED, tmp_path / "run.csv")
     assert result.stdout.split() == ["kept", "released"], result.stderr
+
+
+def test_a_refused_restart_does_not_keep_writing(tmp_path):
+    path = tmp_path / "run.csv"
+    stream = CsvStream(path, MetricHistory())
+    stream.start(append=False)
+    stream.close()
+    holder = CsvStream(path, MetricHistory())
+    holder.start(append=False, owner="fit")
+    with pytest.raises(CsvPathInUseError):
+        stream.start(append=True, owner="fit")
+    with pytest.raises(RuntimeError, match="not started"):
+        stream.flush()
+    holder.close()
