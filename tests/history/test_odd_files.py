@@ -11,6 +11,8 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fittrack.history import MetricHistory, load_history
 from fittrack.history.header import escape_cell, unescape_cell
@@ -133,3 +135,41 @@ def test_formula_like_names_are_escaped_in_the_header_and_read_back(tmp_path):
     for name in names:
         assert unescape_cell(escape_cell(name)) == name
     assert unescape_cell("'plain") == "'plain"  # only what escaping makes is un-escaped
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n"])
+def test_a_file_cut_at_any_byte_is_refused_or_read_exactly(tmp_path, end):
+    """Truncation at every byte: either a clear error or a prefix of the rows, exactly."""
+    rows = [(e, e / 3, 0.57 + e if e % 2 else None) for e in range(8)]
+    text = end.join(["epoch,loss,val_accuracy"] + [
+        f"{e},{loss!r},{'' if acc is None else repr(acc)}" for e, loss, acc in rows]) + end
+    data = text.encode()
+    path = tmp_path / "cut.csv"
+    read = refused = 0
+    for cut in range(1, len(data) + 1):
+        path.write_bytes(data[:cut])
+        try:
+            history = load_history(path)
+        except ValueError as error:
+            assert "cut.csv" in str(error)
+            refused += 1
+            continue
+        n = len(history.epoch)
+        read += n > 0
+        assert history.epoch == [r[0] for r in rows[:n]]
+        assert (history["loss"] if "loss" in history else []) == [r[1] for r in rows[:n]]
+        expected = [r[2] for r in rows[:n] if r[2] is not None]
+        assert (history["val_accuracy"] if "val_accuracy" in history else []) == expected
+    assert read == len(rows) and refused > len(data) // 2  # rows only at the line ends
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(max_size=300), header=st.sampled_from([b"", b"epoch,loss\n",
+                                                            b"step,epoch,batch,x\n"]))
+def test_any_bytes_give_a_table_or_a_clear_error(tmp_path_factory, data, header):
+    path = tmp_path_factory.mktemp("fuzz") / "f.csv"
+    path.write_bytes(header + data)
+    try:
+        load_history(path)
+    except ValueError as error:
+        assert "f.csv" in str(error)
