@@ -7,7 +7,9 @@ compacted into NumPy blocks every ``buffer_rows`` rows, so appending never
 copies what is already stored and a stored value costs 8 bytes.
 
 A key that first appears late gets a column that starts at that row (earlier
-rows read as missing, at no memory cost). A key absent from a later row is
+rows read as missing, at no memory cost). A new key is checked by
+:func:`~fittrack.history.keys.check_key` (``epoch``, ``step`` and ``batch``
+are refused). A key absent from a later row is
 stored as a NaN with a private bit pattern (:data:`MISSING`), which keeps
 "missing" apart from a recorded NaN without a separate mask.
 
@@ -35,6 +37,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+
+from fittrack.history.keys import check_key
 
 #: Bit pattern of a missing cell: a quiet NaN whose low payload bits are set,
 #: so no NaN made by arithmetic or by widening a float32 NaN can equal it.
@@ -193,6 +197,8 @@ class Table:
                 raise TypeError(f"the value of {key!r} must be a number (a float or a "
                                 f"0-d array); received {value!r}.") from None
         new = [key for key in converted if key not in self._cols]
+        for key in new:
+            check_key(key)
         if new:
             self.compact()
             for key in new:

@@ -2,7 +2,8 @@
 
 Integers are written as integers, floats with Python's shortest repr (which
 round-trips exactly: ``float(repr(x)) == x``), a recorded NaN as ``nan`` and a
-missing cell as an empty string. Lines end with ``\\n``.
+missing cell as an empty string. Lines end with ``\\n``. The header line is
+:func:`~fittrack.history.header.header_line` (escaped, quoted where needed).
 
 Example:
     >>> from fittrack.history.columns import Table
@@ -17,29 +18,16 @@ Example:
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
 from fittrack.history.columns import Table
+from fittrack.history.header import header_line
 
 #: Rows formatted at a time, which bounds the memory of the Python strings.
 CHUNK_ROWS = 65536
-
-
-def header_line(columns: Sequence[str]) -> str:
-    """The CSV header line for ``columns`` (quoted where CSV needs it).
-
-    Example:
-        >>> header_line(["epoch", "loss", "a,b"])
-        'epoch,loss,"a,b"\\n'
-    """
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(columns)
-    return buffer.getvalue()
 
 
 def float_strings(values: np.ndarray) -> list[str]:

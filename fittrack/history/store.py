@@ -32,8 +32,10 @@ from fittrack.history.columns import Table
 from fittrack.history.convert import epoch_columns
 from fittrack.history.csv_read import BATCH_INDEX, EPOCH_INDEX, read_csv_table
 from fittrack.history.csv_write import csv_chunks
-from fittrack.history.direction import best_position, guess_greater_is_better
-from fittrack.history.files import atomic_write, batch_csv_path
+from fittrack.history.files import atomic_write
+from fittrack.history.keys import best_position, check_direction, check_key, key_direction
+from fittrack.history.meta import read_meta, save_meta
+from fittrack.history.paths import batch_csv_path
 
 if TYPE_CHECKING:
     import pandas
@@ -46,12 +48,16 @@ class MetricHistory:
 
     Reading it works like ``keras.callbacks.History``: ``h["val_auc"]``,
     ``h.history``, ``h.epoch``; plus frames, CSV files and best epochs.
+    ``epoch``, ``step`` and ``batch`` are refused as keys (they name the
+    index columns of the files).
     """
+
+    _guess = True  # False: recorded metadata was lost; guess no direction
 
     def __init__(self) -> None:
         self._epochs = Table(EPOCH_INDEX)
         self._batches = Table(BATCH_INDEX)
-        self._greater: dict[str, bool] = {}
+        self._greater: dict[str, bool | None] = {}
 
     # ----- recording -----
     def record_epoch(self, epoch: int, values: Mapping[str, float]) -> None:
@@ -62,24 +68,31 @@ class MetricHistory:
         """Add one batch row (``step`` counts training batches from 1)."""
         self._batches.append((step, epoch, batch), values)
 
-    def set_greater_is_better(self, name: str, greater: bool) -> None:
-        """Record the direction of metric ``name`` (``"auc"``; also covers ``"val_auc"``)."""
-        self._greater[name] = bool(greater)
+    def set_greater_is_better(self, name: str, greater: bool | None) -> None:
+        """Record the direction of metric ``name`` (``"auc"`` also covers ``"val_auc"``,
+        ``"auc_keras"``, ``"auc_0"``); None records it as unknown, which no name rule
+        overrides (a user function with no declared direction).
+        """
+        self._greater[name] = check_direction(name, greater)
+
+    @property
+    def directions(self) -> dict[str, bool | None]:
+        """The recorded directions (a copy): what the ``.meta.json`` sidecar holds."""
+        return dict(self._greater)
 
     def greater_is_better(self, key: str) -> bool | None:
-        """The recorded direction of ``key`` (or of ``key`` without ``val_``); None if unknown.
+        """True if greater is better for ``key``, False if lower, None if unknown.
+
+        Recorded directions first, then the metric registry, then the name
+        rules (see :mod:`fittrack.history.keys`).
 
         Example:
             >>> h = MetricHistory()
-            >>> h.set_greater_is_better("auc", True)
-            >>> h.greater_is_better("val_auc"), h.greater_is_better("loss")
+            >>> h.set_greater_is_better("median_ae", None)
+            >>> h.greater_is_better("val_auc"), h.greater_is_better("val_median_ae")
             (True, None)
         """
-        if key in self._greater:
-            return self._greater[key]
-        if key.startswith("val_"):
-            return self._greater.get(key[4:])
-        return None
+        return key_direction(key, self._greater, guess=self._guess)
 
     def truncate(self, epoch: int) -> None:
         """Drop the epoch rows and batch rows of epochs ``>= epoch``.
@@ -131,19 +144,25 @@ class MetricHistory:
         """The epoch index of every epoch row."""
         return self._epochs.index_column("epoch").tolist()
 
-    def best(self, key: str) -> tuple[int, float]:
+    def best(self, key: str, *, greater_is_better: bool | None = None) -> tuple[int, float]:
         """``(epoch, value)`` of the first best finite value of ``key``.
 
-        The direction is the recorded one (:meth:`set_greater_is_better`),
-        else a loss or an error is lower-is-better and anything else higher.
+        The direction is ``greater_is_better`` if given, else
+        :meth:`greater_is_better` ``(key)``; an unknown direction raises.
         """
         if key not in self._epochs:
             raise KeyError(self._unknown(key))
+        greater = check_direction(key, greater_is_better)
+        greater = self.greater_is_better(key) if greater is None else greater
+        if greater is None:
+            raise ValueError(
+                f"The direction of {key!r} is unknown (a metric with no declared direction), "
+                f"so it has no best epoch. Say which way is better: best({key!r}, "
+                f"greater_is_better=True) or False; or declare it with make_metric(fn, "
+                f"greater_is_better=...) or history.set_greater_is_better(name, ...).")
         values, present = self._epochs.column(key)
         epochs = self._epochs.index_column("epoch")[present]
-        greater = self.greater_is_better(key)
-        position = best_position(values[present], guess_greater_is_better(key)
-                                 if greater is None else greater)
+        position = best_position(values[present], greater)
         if position is None:
             raise ValueError(f"{key!r} has no finite value (all {int(present.sum())} recorded "
                              f"values are NaN or infinite), so it has no best epoch.")
@@ -205,31 +224,43 @@ class MetricHistory:
         return pd.DataFrame(data, index=index, columns=table.keys)
 
     def to_csv(self, path: str | os.PathLike, level: str = "epoch") -> Path:
-        """Write one level to ``path`` atomically (a fittrack CSV); return the path."""
+        """Write one level to ``path`` atomically (a fittrack CSV); return the path.
+
+        At the epoch level the directions go to the ``.meta.json`` sidecar
+        (:mod:`~fittrack.history.meta`); a sidecar left there by another run is
+        removed when this history records none.
+        """
         table = self._table(level)
-        return atomic_write(path, csv_chunks(table))
+        if level == "epoch":
+            save_meta(path, self._greater, self._guess)
+        atomic_write(path, csv_chunks(table))
+        return Path(path)
 
     @classmethod
     def from_csv(cls, path: str | os.PathLike, *, sep: str = ",") -> MetricHistory:
         """Load a fittrack CSV or a Keras ``CSVLogger`` file.
 
         An epoch file brings its batch file (:func:`batch_csv_path`) along when
-        it exists; a batch file (``step,epoch,batch,...``) loads batch rows only.
+        it exists, and its directions from its ``.meta.json`` sidecar; a batch
+        file (``step,epoch,batch,...``) loads batch rows only.
         """
         history = cls()
         kind, table = read_csv_table(path, sep)
         if kind == "batch":
             history._batches = table
-            return history
-        history._epochs = table
-        sibling = batch_csv_path(path)
-        if sibling.is_file():
-            kind, table = read_csv_table(sibling, sep)
-            if kind != "batch":
-                raise ValueError(f"{str(sibling)!r} should hold the batch rows of "
-                                 f"{str(path)!r} (first columns step,epoch,batch) but starts "
-                                 f"with 'epoch'. Rename or remove it.")
-            history._batches = table
+        else:
+            history._epochs = table
+            sibling = batch_csv_path(path)
+            if sibling.is_file():
+                kind, table = read_csv_table(sibling, sep)
+                if kind != "batch":
+                    raise ValueError(f"{str(sibling)!r} should hold the batch rows of "
+                                     f"{str(path)!r} (first columns step,epoch,batch) but "
+                                     f"starts with 'epoch'. Rename or remove it.")
+                history._batches = table
+        meta = read_meta(path)
+        if meta is not None:
+            history._greater, history._guess = dict(meta.directions), meta.guess
         return history
 
     @classmethod
@@ -244,6 +275,8 @@ class MetricHistory:
         """
         store = cls()
         epoch_list, columns = epoch_columns(history, epochs)
+        for key in columns:
+            check_key(key)
         store._epochs = Table.from_arrays(EPOCH_INDEX, np.array(epoch_list, dtype=np.int64),
                                           columns)
         return store

@@ -92,20 +92,18 @@ def group_keys(keys: Sequence[str], metrics: Sequence[str] | None = None,
     return [panels[name] for name in chosen]
 
 
-def key_direction(history: Any, key: str) -> bool:
-    """True if greater is better for ``key`` (see the module docstring)."""
-    recorded = history.greater_is_better(key) if history is not None else None
-    if recorded is None and key.endswith(RUNNING):
-        recorded = history.greater_is_better(key[: -len(RUNNING)]) if history is not None \
-            else None
-    if recorded is not None:
-        return bool(recorded)
-    registered = _registered_direction(key)
-    if registered is not None:
-        return registered
-    from fittrack.history.direction import guess_greater_is_better
+def key_direction(history: Any, key: str) -> bool | None:
+    """True if greater is better for ``key``, False if lower, None if unknown.
 
-    return guess_greater_is_better(key)
+    The history's answer (:meth:`MetricHistory.greater_is_better`: recorded
+    directions, the registry, the name rules); without a history, the same
+    rules with nothing recorded (:func:`fittrack.history.keys.key_direction`).
+    """
+    if history is not None and hasattr(history, "greater_is_better"):
+        return history.greater_is_better(key)
+    from fittrack.history.keys import key_direction as direction
+
+    return direction(key)
 
 
 def _registered_direction(key: str) -> bool | None:

@@ -1,11 +1,19 @@
-"""Helpers for the history tests: a naive reference model of the store."""
+"""Helpers for the history tests: a naive reference model of the store, subprocesses."""
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import subprocess
+import sys
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
+
+import fittrack
 
 
 class KerasLikeHistory:
@@ -62,3 +70,41 @@ def same_rows(a: list[tuple], b: list[tuple]) -> bool:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(12345)
+
+
+ROOT = str(Path(fittrack.__file__).resolve().parent.parent)  # the fittrack under test
+
+
+@contextlib.contextmanager
+def python_process(code: str, *args: str, timeout: float = 60):
+    """A Python subprocess running ``code`` (stdin/stdout pipes, text); killed on failure."""
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    process = subprocess.Popen([sys.executable, "-c", code, *map(str, args)], env=env,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        yield process
+        process.wait(timeout=timeout)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for stream in (process.stdin, process.stdout, process.stderr):
+            stream.close()
+
+
+def run_python(code: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run ``code`` in a subprocess to the end (killed after ``timeout`` seconds)."""
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    return subprocess.run([sys.executable, "-c", code, *map(str, args)], env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@contextlib.contextmanager
+def caught_warnings():
+    """Record every warning (a list of messages)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        messages: list[str] = []
+        yield messages
+        messages.extend(str(w.message) for w in caught)

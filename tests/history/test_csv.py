@@ -140,13 +140,14 @@ def test_errors_say_what_and_how_to_fix(tmp_path):
     with pytest.raises(ValueError, match="interrupted mid-row"):
         load_history(tmp_path / "torn.csv")
     (tmp_path / "extra.csv").write_text("epoch,loss\n0,1,2\n1,2,3\n")
-    with pytest.raises(ValueError, match="more fields than the header"):
+    with pytest.raises(ValueError, match="line 2: .* 3 fields, more than the 2 of the header"):
         load_history(tmp_path / "extra.csv")
     (tmp_path / "ragged.csv").write_text("epoch,loss\n0,1\n1,2,3\n")
-    with pytest.raises(ValueError, match="not a well-formed CSV"):
+    with pytest.raises(ValueError, match="line 3: the row '1,2,3' has 3 fields, more"):
         load_history(tmp_path / "ragged.csv")
     (tmp_path / "noint.csv").write_text("epoch,loss\n0,1\n,2\n")
-    with pytest.raises(ValueError, match="'epoch' must hold integers; data row 2"):
+    with pytest.raises(ValueError, match="line 3: the column 'epoch' must hold whole numbers.*"
+                                         "data row 2"):
         load_history(tmp_path / "noint.csv")
     (tmp_path / "a.csv").write_text("epoch,loss\n0,1\n")
     (tmp_path / "a.batches.csv").write_text("epoch,loss\n0,1\n")

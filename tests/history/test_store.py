@@ -86,12 +86,21 @@ def test_greater_is_better_lookup():
     history.set_greater_is_better("auc", True)
     history.set_greater_is_better("out_a_loss", False)
     history.set_greater_is_better("val_special", False)
+    history.set_greater_is_better("median_ae", None)      # a user function, no direction
+    history.set_greater_is_better("weird_error", True)    # the record wins over the name
     assert history.greater_is_better("auc") is True
     assert history.greater_is_better("val_auc") is True
     assert history.greater_is_better("val_out_a_loss") is False
     assert history.greater_is_better("val_special") is False
-    assert history.greater_is_better("special") is None
-    assert history.greater_is_better("f1") is None
+    assert history.greater_is_better("special") is None     # no record, no rule
+    assert history.greater_is_better("f1") is True          # the registry
+    assert history.greater_is_better("val_weird_error_keras") is True
+    assert history.greater_is_better("val_median_ae") is None
+    assert history.greater_is_better("my_loss") is False    # a name rule
+    assert history.directions == {"auc": True, "out_a_loss": False, "val_special": False,
+                                  "median_ae": None, "weird_error": True}
+    with pytest.raises(TypeError, match="True, False or None"):
+        history.set_greater_is_better("auc", "yes")
 
 
 def test_best_uses_stored_direction_then_the_name():
@@ -102,11 +111,19 @@ def test_best_uses_stored_direction_then_the_name():
                          epochs=[10, 11, 12, 13])
     assert history.best("loss") == (12, 0.2)        # lower is better, NaN skipped
     assert history.best("val_auc") == (11, 0.9)     # higher, first of ties, inf skipped
-    assert history.best("odd") == (13, 5.0)         # unknown name: higher is better
+    with pytest.raises(ValueError, match=r"direction of 'odd' is unknown.*"
+                                         r"best\('odd', greater_is_better=True\)"):
+        history.best("odd")                         # unknown name: no guess
+    assert history.best("odd", greater_is_better=True) == (13, 5.0)
+    assert history.best("odd", greater_is_better=False) == (11, 1.0)
     history.set_greater_is_better("odd", False)
     assert history.best("odd") == (11, 1.0)
+    history.set_greater_is_better("odd", None)      # recorded unknown: still unknown
+    with pytest.raises(ValueError, match="unknown"):
+        history.best("odd")
     history.set_greater_is_better("auc", False)     # the stored direction wins over the name
     assert history.best("val_auc") == (10, 0.7)
+    assert history.best("val_auc", greater_is_better=True) == (11, 0.9)
 
 
 def test_best_errors():
