@@ -70,7 +70,8 @@ def resolve_epoch(epoch: int | str | None,
     of ``key`` (``lambda key: history.best(key)[0]``).
 
     Example:
-        >>> resolve_epoch("last"), resolve_epoch("7"), resolve_epoch("best:val_auc", {"val_auc": 4}.get)
+        >>> best = {"val_auc": 4}.get
+        >>> resolve_epoch("last"), resolve_epoch("7"), resolve_epoch("best:val_auc", best)
         (None, 7, 4)
     """
     if epoch is None or epoch == "last":
@@ -141,6 +142,14 @@ class CurveStore:
                            f"{held}. Curves are kept with MetricsCallback(curves=True).")
         return dict(self._records[(epochs[-1] if epoch is None else int(epoch), dataset,
                                    output, kind)])
+
+    def last_epoch(self, kind: str, dataset: str = "val", output: str | None = None) -> int:
+        """The epoch ``get(kind, dataset, None, output)`` returns (KeyError if none)."""
+        output = self._output(kind, dataset, output)
+        epochs = [key[0] for key in self._records if key[1:] == (dataset, output, kind)]
+        if not epochs:
+            self.get(kind, dataset, None, output)  # raises, saying what the store holds
+        return max(epochs)
 
     def epochs(self, kind: str | None = None, dataset: str | None = None,
                output: str | None = None) -> list[int]:

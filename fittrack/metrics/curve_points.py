@@ -52,7 +52,7 @@ def _counts(positive: np.ndarray, scores: np.ndarray, weights: np.ndarray | None
         keep = weights != 0
         positive, scores, weights = positive[keep], scores[keep], weights[keep]
     if not len(scores):
-        raise ValueError("Every sample weight is zero: a curve needs rows with weight.")
+        raise ValueError("A curve needs rows with a non-zero weight; received none.")
     order = _descending(scores)
     scores, y = scores[order], positive[order].astype(np.float64)
     idx = np.append(np.flatnonzero(np.diff(scores)), len(scores) - 1)
@@ -162,7 +162,8 @@ def thin(measure: np.ndarray, score, curve: dict[str, np.ndarray], max_points: i
         >>> x = np.linspace(0, 1, 10_001)
         >>> c = {"fpr": x, "tpr": np.sqrt(x)}
         >>> kept = thin(x + np.sqrt(x), roc_auc_of, c, 1000)
-        >>> len(kept) <= 1002, int(kept[0]), int(kept[-1]), abs(roc_auc_of(_take(c, kept)) - 2 / 3) < 1e-3
+        >>> error = abs(roc_auc_of(_take(c, kept)) - 2 / 3)
+        >>> len(kept) <= 1002, int(kept[0]), int(kept[-1]), error < 1e-3
         (True, 0, 10000, True)
     """
     n = len(measure)
@@ -190,15 +191,11 @@ def _binary_inputs(y_true: np.ndarray, scores: np.ndarray, weights: np.ndarray |
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     positive = np.asarray(y_true).reshape(-1) == 1
     scores = np.asarray(scores, dtype=np.float64).reshape(-1)
-    if len(positive) != len(scores):
-        raise ValueError(f"y_true has {len(positive)} rows but scores has {len(scores)}; "
-                         f"expected one score per row.")
-    if not len(scores):
-        raise ValueError("A curve needs at least one row; received none.")
-    if weights is not None:
-        weights = np.asarray(weights, dtype=np.float64).reshape(-1)
-        if len(weights) != len(scores):
-            raise ValueError(f"sample_weight has {len(weights)} values for {len(scores)} rows.")
+    weights = None if weights is None else np.asarray(weights, dtype=np.float64).reshape(-1)
+    if len(positive) != len(scores) or (weights is not None and len(weights) != len(scores)):
+        raise ValueError(f"Expected one label, score (and weight) per row; received "
+                         f"{len(positive)} labels, {len(scores)} scores"
+                         f"{'' if weights is None else f', {len(weights)} weights'}.")
     return positive, scores, weights
 
 
@@ -282,7 +279,7 @@ def _classes(y_true: np.ndarray, scores: np.ndarray, n_classes: int | None
         raise ValueError(f"y_true must hold integer class labels, shape (n,); received shape "
                          f"{y.shape} (one-hot labels: pass np.argmax(y, axis=1)).")
     s = np.asarray(scores, dtype=np.float64)
-    s = s.reshape(len(s), -1) if s.ndim else s.reshape(1, 1)
+    s = s.reshape(len(s), int(np.prod(s.shape[1:]))) if s.ndim else s.reshape(1, 1)
     n_classes = n_classes if n_classes is not None else max(s.shape[1], 2)
     if n_classes < 2 or len(s) != len(y) or \
             s.shape[1] not in ((1, 2) if n_classes == 2 else (n_classes,)):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import doctest
+
 import numpy as np
 import pytest
 from sklearn.metrics import (average_precision_score, confusion_matrix, precision_recall_curve,
                              roc_auc_score, roc_curve)
 
-from fittrack.metrics import UndefinedMetricWarning
+from fittrack.metrics import UndefinedMetricWarning, curve_points
 from fittrack.metrics.curve_points import (average_precision_of, confusion, curves_for,
                                            pr_points, roc_auc_of, roc_points)
 
@@ -183,8 +185,15 @@ def test_a_class_absent_from_the_data_still_gets_its_curve():
     (dict(y_true=np.zeros(3), scores=np.ones(4)), "Expected scores"),
     (dict(y_true=np.array([0, 3]), scores=np.ones((2, 3))), "outside 0..2"),
     (dict(y_true=np.zeros(2), scores=np.ones(2), kinds=["det"]), "Unknown curve kind"),
-    (dict(y_true=np.zeros(2), scores=np.ones(2), sample_weight=np.zeros(2)), "weight is zero"),
+    (dict(y_true=np.zeros(2), scores=np.ones(2), sample_weight=np.zeros(2)), "non-zero weight"),
+    (dict(y_true=np.zeros(0), scores=np.ones(0)), "non-zero weight"),
+    (dict(y_true=np.zeros(3), scores=np.ones(3), sample_weight=np.ones(2)), "2 weights"),
 ])
 def test_bad_inputs(kwargs, match):
     with pytest.raises(ValueError, match=match):
         curves_for(**kwargs)
+
+
+def test_docstring_examples():
+    failures, tried = doctest.testmod(curve_points)
+    assert failures == 0 and tried > 0
