@@ -50,7 +50,7 @@ ANNOTATE_LIMIT = 20
 def plot_curves(source: Any, kinds: str | Sequence[str] | None = None,
                 epoch: int | str | None = "last", dataset: str = "val",
                 ax: Axes | Sequence[Axes] | None = None, *, output: str | None = None,
-                figsize: tuple[float, float] | None = None) -> Figure:
+                figsize: tuple[float, float] | None = None, fig: Figure | None = None) -> Figure:
     """Draw one evaluation's curves, one panel per kind, and return the figure.
 
     Args:
@@ -66,6 +66,7 @@ def plot_curves(source: Any, kinds: str | Sequence[str] | None = None,
         ax: an Axes, or a sequence of Axes (one per kind), to draw on.
         output: the model output's name (multi-output models).
         figsize: figure size in inches (default: about 4.5 inches per panel).
+        fig: a Figure to clear and draw on (instead of a new pyplot figure).
 
     Returns:
         The matplotlib ``Figure`` (nothing is shown).
@@ -79,7 +80,7 @@ def plot_curves(source: Any, kinds: str | Sequence[str] | None = None,
     kinds = _kinds(store, kinds)
     records = [store.get(kind, dataset, number, output) for kind in kinds]  # fails before drawing
     shown = number if number is not None else store.last_epoch(kinds[0], dataset, output)
-    figure, axes = make_axes(len(kinds), ax=ax, ncols=len(kinds),
+    figure, axes = make_axes(len(kinds), ax=ax, fig=fig, ncols=len(kinds),
                              figsize=figsize or (4.6 * len(kinds), 4.6))
     for kind, record, axis in zip(kinds, records, axes):
         {"roc": draw_roc, "pr": draw_pr, "confusion": draw_confusion}[kind](axis, record)
