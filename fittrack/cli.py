@@ -135,7 +135,7 @@ def _run(argv: Sequence[str] | None) -> int:
             commands[args.command](args)
     except BrokenPipeError:
         raise
-    except (UsageError, OSError, ValueError, RuntimeError, KeyError, TypeError) as err:
+    except (UsageError, OSError, ValueError, RuntimeError, KeyError) as err:
         print(f"fittrack {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 2
     return 0

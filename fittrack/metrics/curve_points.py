@@ -30,7 +30,7 @@ Example:
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -103,7 +103,7 @@ def _roc(counts: Counts, max_points: int | None) -> dict[str, np.ndarray]:
     fps, tps = np.append(0.0, fps), np.append(0.0, tps)
     curve = {"fpr": _ratio(fps, "negative"), "tpr": _ratio(tps, "positive"),
              "thresholds": np.append(np.inf, thresholds.astype(np.float64))}
-    if max_points is not None and len(fps) > max_points:
+    if max_points is not None and len(fps) > max_points:  # measure: L1 length along the curve
         curve = _take(curve, thin(curve["fpr"] + curve["tpr"], roc_auc_of, curve, max_points))
     return curve
 
@@ -148,15 +148,18 @@ def average_precision_of(curve: dict[str, np.ndarray]) -> float:
     return float(-np.sum(np.diff(curve["recall"]) * curve["precision"][:-1]))
 
 
-def thin(measure: np.ndarray, score, curve: dict[str, np.ndarray], max_points: int,
-         tolerance: float = TOLERANCE) -> np.ndarray:
+def thin(measure: np.ndarray, score: Callable[[dict[str, np.ndarray]], float],
+         curve: dict[str, np.ndarray], max_points: int, tolerance: float = TOLERANCE
+         ) -> np.ndarray:
     """Indices of the points to keep: about ``max_points``, ``score`` within ``tolerance``.
 
     ``measure`` grows along the curve (its length so far); the points are put
     in ``max_points // 2`` bins of equal measure and the first and last point
-    of each bin are kept, so a dropped point's neighbours are close in
-    ``measure``. If ``score`` (AUC or AP) moved more than ``tolerance``, the
-    bins are halved until it does not (at worst every point is kept).
+    of each bin are kept. For ROC (measure ``fpr + tpr``) that bounds the AUC
+    change by ``1 / max_points``; for PR (recall plus the precision's
+    variation) the change is checked: if ``score`` moved more than
+    ``tolerance``, the bins are halved until it does not (at worst every
+    point is kept).
 
     Example:
         >>> x = np.linspace(0, 1, 10_001)
@@ -184,7 +187,7 @@ def thin(measure: np.ndarray, score, curve: dict[str, np.ndarray], max_points: i
 
 
 def _take(curve: dict[str, np.ndarray], kept: np.ndarray) -> dict[str, np.ndarray]:
-    return {name: values[kept] for name, values in curve.items()}
+    return {name: values[kept] for name, values in curve.items()}  # the points kept
 
 
 def _binary_inputs(y_true: np.ndarray, scores: np.ndarray, weights: np.ndarray | None
