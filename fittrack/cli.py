@@ -148,9 +148,10 @@ def run_plot(args: argparse.Namespace) -> None:
 
     from fittrack.plots import plot_history
 
+    source = runs if len(runs) > 1 or args.labels else next(iter(runs.values()))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fig = plot_history(runs, args.metrics, level=level, smoothing=args.smoothing,
+        fig = plot_history(source, args.metrics, level=level, smoothing=args.smoothing,
                            batch_overlay=args.batch_overlay, title=args.title, fig=Figure(),
                            max_panels=args.max_panels)
     for warning in caught:

@@ -53,6 +53,9 @@ def test_plot_writes_a_png(run_csv, tmp_path, capsys, figures):
     assert capsys.readouterr().out.strip() == f"wrote {out}"
     assert [ax.get_title() for ax in figures[0].axes] == ["loss", "auc"]
     assert figures[0].axes[0].get_xlabel() == "epoch"
+    assert _legend(figures[0].axes[1]) == ["training", "validation", "best 0.75 (epoch 2)"]
+    assert main(["plot", str(run_csv), "-o", str(out), "--labels", "mine"]) == 0
+    assert _legend(figures[1].axes[1])[0] == "mine: best 0.75 (epoch 2)"
 
 
 def test_plot_metrics_and_batch_level(run_csv, tmp_path, figures):
