@@ -147,8 +147,11 @@ def _plan(runs: list[Run], metrics: Any, level: str, max_panels: int | None) -> 
     """The panels to draw; raises when there is nothing to draw."""
     keys = [run.history.keys() if level == "epoch" else run.history.batch_keys for run in runs]
     empty = [i for i, run_keys in enumerate(keys) if not run_keys]
-    if len(empty) == len(runs) or (empty and metrics is None and len(runs) == 1):
-        raise ValueError(_no_rows_message(runs[empty[0]].history, level))
+    if len(empty) == len(runs):
+        raise ValueError(_no_rows_message(runs[0].history, level))
+    for i in empty:  # some runs have rows at this level, this one has none
+        warnings.warn(f"Run {runs[i].label!r} is not drawn: it has no {level}-level rows "
+                      f"(level='epoch' or 'batch' chooses the rows).", UserWarning, stacklevel=3)
     plan = plan_panels(keys, metrics, level, max_panels)
     if not plan.stacks:
         raise ValueError("Nothing to draw: the history holds timing keys only "

@@ -145,6 +145,14 @@ def test_a_metric_one_run_lacks_is_drawn_for_the_others():
     assert _run_lines(auc, "first") and not _run_lines(auc, "second")
 
 
+def test_a_run_without_rows_at_that_level_is_named_in_a_warning(run):
+    only_batches = MetricHistory()
+    only_batches.record_batch(1, 0, 0, {"loss": 0.5})
+    with pytest.warns(UserWarning, match="Run 'b' is not drawn: it has no epoch-level rows"):
+        fig = plot_history({"a": A, "b": only_batches})
+    assert [entry.split(":")[0] for entry in _legend(fig.axes[0])[:1]] == ["a"]
+
+
 def test_overlay_with_runs_keeps_every_point_at_or_after_zero(run):
     ax = plot_history({"a": run, "b": run}, ["auc"], batch_overlay=True).axes[0]
     xs = np.concatenate([np.asarray(c.get_offsets())[:, 0] for c in ax.collections])
