@@ -15,13 +15,15 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["MetricHistory", "MetricsCallback", "load_history", "plot_history", "__version__"]
+__all__ = ["MetricHistory", "MetricsCallback", "load_history", "plot_curves", "plot_history",
+           "__version__"]
 
 _LAZY = {
     "MetricsCallback": "fittrack.callbacks",
     "MetricHistory": "fittrack.history",
     "load_history": "fittrack.history",
     "plot_history": "fittrack.plots",
+    "plot_curves": "fittrack.plots",
 }
 
 

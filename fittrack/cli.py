@@ -1,18 +1,28 @@
 """The ``fittrack`` command line.
 
     fittrack demo [--backend B] [--epochs N] [--out DIR]
-    fittrack plot CSV -o PNG [--metrics NAME ...] [--level epoch|batch] [--smoothing W]
-    fittrack summary CSV [--metrics NAME ...] [--level epoch|batch]
+    fittrack plot CSV [CSV ...] -o PNG [--labels L ...] [--metrics NAME ...]
+                  [--level epoch|batch] [--smoothing W] [--max-panels N]
+    fittrack summary CSV [CSV ...] [--labels L ...] [--metrics NAME ...] [--level epoch|batch]
+    fittrack curves CSV -o PNG [--epoch last|N|best:KEY] [--dataset val|train]
+    fittrack --version
 
 CSV is a file written by fittrack (``MetricsCallback(csv_path=...)``,
-``MetricHistory.to_csv``) or by Keras' ``CSVLogger``. Errors are one line on
-stderr, ``fittrack <command>: error: ...``, with exit code 2.
+``MetricHistory.to_csv``) or by Keras' ``CSVLogger``; ``--sep ';'`` reads
+other separators. Several files are compared: one colour per run in ``plot``,
+one table naming each run in ``summary`` (labels: the file names, or
+``--labels``). ``--metrics`` takes metric names, keys or aliases (``acc`` and
+``accuracy`` find each other). Errors are one line on stderr, ``fittrack
+<command>: error: ...``, with exit code 2. Output cut short by the reader
+(``fittrack summary run.csv | head -1``) ends the command quietly (exit 0).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -22,9 +32,12 @@ class UsageError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from fittrack import __version__
+
     parser = argparse.ArgumentParser(
         prog="fittrack", description="Exact whole-dataset metrics for Keras training runs.",
         epilog="Run 'fittrack <command> --help' for a command's options.")
+    parser.add_argument("--version", action="version", version=f"fittrack {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
     demo = sub.add_parser("demo", help="train on scikit-learn's digits with the callback",
                           description="Train a small model on scikit-learn's bundled digits "
@@ -35,32 +48,60 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--epochs", type=_positive_int, default=10, help="epochs (default 10)")
     demo.add_argument("--out", default="fittrack-demo", help="output folder")
 
-    plot = sub.add_parser("plot", help="draw a history CSV as a PNG",
-                          description="Draw a history CSV: one panel per metric, training and "
-                          "validation together, the best epoch marked.")
-    plot.add_argument("csv", help="a fittrack or Keras CSVLogger CSV file")
+    plot = sub.add_parser("plot", help="draw history CSVs as a PNG (several runs: compared)",
+                          description="Draw history CSVs: one panel per metric, training and "
+                          "validation together, the best epoch marked; several files are "
+                          "drawn on the same panels, one colour per run.")
+    _add_files(plot)
     plot.add_argument("-o", "--output", required=True, help="the image to write (.png, .svg, .pdf)")
     _add_selection(plot)
     plot.add_argument("--smoothing", type=float, default=0.0,
                       help="moving-average weight in [0, 1) for --level batch (default 0)")
     plot.add_argument("--batch-overlay", action="store_true",
-                      help="draw the batch rows as points under the epoch curves")
+                      help="draw the batch rows as points among the epoch curves")
+    plot.add_argument("--max-panels", type=_positive_int, default=20,
+                      help="at most this many panels without --metrics (default 20)")
     plot.add_argument("--title", default=None, help="a title over the figure")
     plot.add_argument("--dpi", type=_positive_int, default=110, help="resolution (default 110)")
 
-    summary = sub.add_parser("summary", help="print best and final values of a history CSV",
+    summary = sub.add_parser("summary", help="print best and final values of history CSVs",
                              description="Print, per metric: the best epoch and value, the "
-                             "final value, and the final train-validation gap.")
-    summary.add_argument("csv", help="a fittrack or Keras CSVLogger CSV file")
+                             "final value, and the final train-validation gap; several files "
+                             "make one table with a column naming the run.")
+    _add_files(summary)
     _add_selection(summary)
+
+    curves = sub.add_parser("curves", help="draw the ROC/PR curves and confusion matrix of a run",
+                            description="Draw one evaluation's ROC curve, PR curve and "
+                            "confusion matrix from the run's curves file (<name>.curves.npz "
+                            "beside the CSV, written with MetricsCallback(curves=True)).")
+    curves.add_argument("csv", help="the run's CSV file (or its .curves.npz file)")
+    curves.add_argument("-o", "--output", required=True, help="the image to write")
+    curves.add_argument("--epoch", default="last",
+                        help="last (default), an epoch number, or best:KEY (e.g. best:val_auc)")
+    curves.add_argument("--dataset", choices=["val", "train"], default="val",
+                        help="validation (default) or training data")
+    curves.add_argument("--kinds", nargs="+", choices=["roc", "pr", "confusion"], default=None,
+                        help="the panels (default: every kind the file holds)")
+    curves.add_argument("--model-output", default=None, metavar="NAME",
+                        help="the model output (multi-output models)")
+    curves.add_argument("--sep", default=",", help="the CSV's field separator (default ',')")
+    curves.add_argument("--dpi", type=_positive_int, default=110, help="resolution (default 110)")
     return parser
+
+
+def _add_files(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("csv", nargs="+", help="fittrack or Keras CSVLogger CSV files")
+    parser.add_argument("--labels", nargs="+", metavar="LABEL", default=None,
+                        help="one name per file (default: the file names)")
+    parser.add_argument("--sep", default=",", help="the CSV field separator (default ',')")
 
 
 def _add_selection(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--metrics", nargs="+", metavar="NAME", default=None,
-                        help="only these metrics (names or keys: auc, val_auc, ...)")
+                        help="only these metrics (names, keys or aliases: auc, val_auc, acc)")
     parser.add_argument("--level", choices=["epoch", "batch"], default=None,
-                        help="epoch rows or batch rows (default: epoch rows if the file has "
+                        help="epoch rows or batch rows (default: epoch rows if the files have "
                         "any, else batch rows)")
 
 
@@ -73,33 +114,48 @@ def _positive_int(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (argparse exits 2 on bad usage)."""
+    try:
+        code = _run(argv)
+        sys.stdout.flush()  # a reader gone away (| head) shows here at the latest
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return 0
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
+    commands = {"plot": run_plot, "summary": run_summary, "curves": run_curves}
     try:
         if args.command == "demo":
             from fittrack.demo import run_demo
 
             run_demo(backend=args.backend, epochs=args.epochs, out=args.out)
-        elif args.command == "plot":
-            run_plot(args)
-        elif args.command == "summary":
-            run_summary(args)
-    except (UsageError, OSError, ValueError, RuntimeError) as err:
+        else:
+            commands[args.command](args)
+    except BrokenPipeError:
+        raise
+    except (UsageError, OSError, ValueError, RuntimeError, KeyError) as err:
         print(f"fittrack {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 2
     return 0
 
 
 def run_plot(args: argparse.Namespace) -> None:
-    """``fittrack plot``: the CSV drawn as one figure, written to ``args.output``."""
-    history = _load(args.csv)
-    level = _level(history, args.level, args.csv)
-    _check_metrics(history, args.metrics, level)
+    """``fittrack plot``: the CSVs drawn as one figure, written to ``args.output``."""
+    runs, level = _runs(args)
     from matplotlib.figure import Figure  # not pyplot: no window, no display needed
 
     from fittrack.plots import plot_history
 
-    fig = plot_history(history, args.metrics, level=level, smoothing=args.smoothing,
-                       batch_overlay=args.batch_overlay, title=args.title, fig=Figure())
+    source = runs if len(runs) > 1 or args.labels else next(iter(runs.values()))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig = plot_history(source, args.metrics, level=level, smoothing=args.smoothing,
+                           batch_overlay=args.batch_overlay, title=args.title, fig=Figure(),
+                           max_panels=args.max_panels)
+    for warning in caught:
+        print(f"fittrack plot: warning: {_one_line(warning.message)}", file=sys.stderr)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(output, dpi=args.dpi)
@@ -107,53 +163,131 @@ def run_plot(args: argparse.Namespace) -> None:
 
 
 def run_summary(args: argparse.Namespace) -> None:
-    """``fittrack summary``: best and final values per key, printed as a table."""
+    """``fittrack summary``: best and final values per key (and per run), as one table."""
     from fittrack.plots.summary import format_summary, summarize
 
-    history = _load(args.csv)
-    level = _level(history, args.level, args.csv)
-    _check_metrics(history, args.metrics, level)
-    if level == "epoch":
-        epochs = history.epoch
-        what = f"{len(epochs)} epochs ({min(epochs)}-{max(epochs)})"
-    else:
-        what = f"{len(history.steps)} batch rows (steps {min(history.steps)}-{max(history.steps)})"
-    print(f"{args.csv}: {what}")
-    print(format_summary(summarize(history, args.metrics, level), level))
+    runs, level = _runs(args)
+    for path, history in zip(args.csv, runs.values()):
+        if level == "epoch":
+            epochs = history.epoch
+            what = f"{len(epochs)} epochs ({min(epochs)}-{max(epochs)})" if epochs else "no epochs"
+        else:
+            steps = history.steps
+            what = (f"{len(steps)} batch rows (steps {min(steps)}-{max(steps)})" if steps
+                    else "no batch rows")
+        print(f"{path}: {what}")
+    source = runs if len(runs) > 1 else next(iter(runs.values()))
+    print(format_summary(summarize(source, args.metrics, level), level))
 
 
-def _load(path: str) -> Any:
-    from fittrack.history import load_history
+def run_curves(args: argparse.Namespace) -> None:
+    """``fittrack curves``: one evaluation's ROC/PR curves and confusion matrix, as an image."""
+    from matplotlib.figure import Figure
 
+    from fittrack.history.curve_store import CurveStore, curves_path
+    from fittrack.plots import plot_curves
+
+    path = _existing(args.csv)
+    npz = path if path.name.endswith(".curves.npz") else curves_path(path)
+    if not npz.is_file():
+        raise UsageError(f"{args.csv!r} has no curves file {str(npz)!r} beside it; a run "
+                         f"writes one with MetricsCallback(csv_path=..., curves=True)")
+    csv = npz.with_name(npz.name[: -len(".curves.npz")] + ".csv")
+    run = _CurvedRun(CurveStore.load(npz), csv, args.sep)
+    fig = plot_curves(run, args.kinds, epoch=args.epoch, dataset=args.dataset,
+                      output=args.model_output, fig=Figure())
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(output, dpi=args.dpi)
+    print(f"wrote {output}")
+
+
+class _CurvedRun:
+    """A run's curves, with its history's best epochs read from the CSV only when asked."""
+
+    def __init__(self, curves: Any, csv: Path, sep: str) -> None:
+        self.curves, self._csv, self._sep = curves, csv, sep
+
+    def best(self, key: str) -> tuple[int, float]:
+        if not self._csv.is_file():
+            raise UsageError(f"best:{key} needs the run's CSV, {str(self._csv)!r}, which does "
+                             f"not exist; pass an epoch number")
+        return _load(str(self._csv), self._sep).best(key)
+
+
+def _runs(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    """``({label: history}, level)`` of the files; checks the level and the metrics."""
+    from fittrack.plots.sources import run_labels
+
+    labels = args.labels or run_labels(args.csv)
+    if len(labels) != len(args.csv):
+        raise UsageError(f"--labels gives {len(labels)} names for {len(args.csv)} files; "
+                         f"give one per file")
+    if len(set(labels)) != len(labels):
+        raise UsageError(f"--labels must differ from each other; received {labels}")
+    histories = {label: _load(path, args.sep) for label, path in zip(labels, args.csv)}
+    level = _level(histories, args.level, args.csv)
+    _check_metrics(list(histories.values()), args.metrics, level)
+    return histories, level
+
+
+def _existing(path: str) -> Path:
     if not Path(path).exists():
         raise UsageError(f"no such file: {path!r}")
     if Path(path).is_dir():
         raise UsageError(f"{path!r} is a folder; give the CSV file inside it")
-    return load_history(path)
+    return Path(path)
 
 
-def _level(history: Any, requested: str | None, path: str) -> str:
-    available = [level for level, keys in (("epoch", history.keys()),
-                                           ("batch", history.batch_keys)) if keys]
-    if not available:
-        raise UsageError(f"{path!r} has no rows of metric values")
-    if requested is None:
-        return available[0]
-    if requested not in available:
-        raise UsageError(f"{path!r} has no {requested} rows; it has {available[0]} rows "
-                         f"(use --level {available[0]})")
-    return requested
+def _load(path: str, sep: str = ",") -> Any:
+    from fittrack.history import load_history
+
+    _existing(path)
+    try:
+        return load_history(path, sep=sep)
+    except UnicodeDecodeError as err:
+        raise UsageError(f"{path!r} is not a UTF-8 text file ({err.reason} at byte "
+                         f"{err.start}); expected a CSV file") from None
+    except (OSError, ValueError) as err:
+        text = _one_line(err)
+        raise UsageError(text if path in text else f"{path!r}: {text}") from None
+    except Exception as err:  # noqa: BLE001 - any reader failure is one line, naming the file
+        raise UsageError(f"cannot read {path!r} ({type(err).__name__}: {_one_line(err)})"
+                         ) from None
 
 
-def _check_metrics(history: Any, metrics: list[str] | None, level: str) -> None:
+def _level(histories: dict[str, Any], requested: str | None, paths: list[str]) -> str:
+    available = []
+    for history, path in zip(histories.values(), paths):
+        levels = [level for level, keys in (("epoch", history.keys()),
+                                            ("batch", history.batch_keys)) if keys]
+        if not levels:
+            raise UsageError(f"{path!r} has no rows of metric values")
+        if requested is not None and requested not in levels:
+            raise UsageError(f"{path!r} has no {requested} rows; it has {levels[0]} rows "
+                             f"(use --level {levels[0]})")
+        available.append(levels)
+    if requested is not None:
+        return requested
+    common = [level for level in ("epoch", "batch") if all(level in a for a in available)]
+    if not common:
+        raise UsageError("the files have no level in common: some hold epoch rows only, "
+                         "others batch rows only")
+    return common[0]
+
+
+def _check_metrics(histories: list[Any], metrics: list[str] | None, level: str) -> None:
     if not metrics:
         return
-    keys = history.keys() if level == "epoch" else history.batch_keys
-    unknown = [name for name in metrics if not _selects(keys, name)]
+    keys = [history.keys() if level == "epoch" else history.batch_keys for history in histories]
+    unknown = [name for name in metrics if not any(_selects(k, name) for k in keys)]
     if unknown:
         names = ", ".join(repr(name) for name in unknown)
+        columns = list(dict.fromkeys(key for run_keys in keys for key in run_keys))
+        shown = ", ".join(columns[:50]) + (f", ... ({len(columns)} in all)"
+                                           if len(columns) > 50 else "")
         raise UsageError(f"unknown column{'s' if len(unknown) > 1 else ''} {names}; the "
-                         f"{level} columns are: {', '.join(keys)}")
+                         f"{level} columns are: {shown}")
 
 
 def _selects(keys: list[str], name: str) -> bool:
@@ -166,11 +300,21 @@ def _selects(keys: list[str], name: str) -> bool:
     return True
 
 
-def _one_line(err: BaseException) -> str:
-    text = " ".join(str(err).split())
+def _one_line(err: BaseException | Warning | str) -> str:
+    text = err.args[0] if isinstance(err, KeyError) and err.args else err
+    text = " ".join(str(text).split())
     if isinstance(err, FileNotFoundError) and not text:
         text = "file not found"
-    return text
+    return text or type(err).__name__
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 if __name__ == "__main__":

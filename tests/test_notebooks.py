@@ -21,13 +21,16 @@ NOTEBOOKS = ROOT / "notebooks"
 INLINE = "module://matplotlib_inline.backend_inline"
 
 #: notebook -> figures its outputs hold
-FIGURES = {"01_quick_start": 3, "02_imbalanced_metrics": 1, "03_batch_curves": 3}
+FIGURES = {"01_quick_start": 3, "02_imbalanced_metrics": 1, "03_batch_curves": 3,
+           "04_compare_runs": 1}
 #: notebook -> text its outputs must contain
 EXPECTED = {
     "01_quick_start": ["Could not interpret metric identifier: cosine", "tutorial_rmse"],
     "02_imbalanced_metrics": ["always 'negative': accuracy 0.946", "EarlyStopping: mode 'max'",
                               "gap (train-val)"],
     "03_batch_curves": ["run.batches.csv", "wrote batches.png"],
+    "04_compare_runs": ["class weights  best val_auc", "weighted.csv: 12 epochs (0-11)",
+                        "run            metric", "wrote compare.png"],
 }
 
 

@@ -1,4 +1,5 @@
-"""Line plots of a run: one panel per metric, and a live view for notebooks.
+"""Line plots of runs (one panel per metric, several runs compared), curve plots
+(ROC, PR, confusion matrix) of one evaluation, and a live view for notebooks.
 
 matplotlib is imported when a figure is drawn, not when this package is
 imported; Keras is never imported.
@@ -10,8 +11,9 @@ Example:
     (1, 'loss')
 """
 
+from fittrack.plots.curve_plot import plot_curves
 from fittrack.plots.figure import plot_history
 from fittrack.plots.live import LivePlot
 from fittrack.plots.summary import summarize
 
-__all__ = ["LivePlot", "plot_history", "summarize"]
+__all__ = ["LivePlot", "plot_curves", "plot_history", "summarize"]

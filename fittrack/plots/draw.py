@@ -1,18 +1,20 @@
-"""Draw one panel: its curves, the best-epoch mark, per-batch points, labels, legend.
+"""Draw one run on one panel (curves, best mark, per-batch points), and finish a panel.
 
-The functions take a matplotlib ``Axes``, a :class:`~fittrack.plots.panels.Panel`,
-the history's tables as pandas frames and the panel's :class:`Look`; they
-return nothing.
+The drawing functions take a matplotlib ``Axes``, a
+:class:`~fittrack.plots.panels.Panel` (that run's keys), the run's table as a
+pandas frame and a :class:`Look`; they return what they drew (:class:`Drawn`).
+:func:`finish` then sets the panel's title, labels, scale and legend, once
+every run is on it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from fittrack.history.direction import best_position
+from fittrack.history.keys import best_position
 from fittrack.plots import series, style
 from fittrack.plots.panels import VAL, Panel
 
@@ -30,14 +32,26 @@ class BatchRows:
 
 @dataclass
 class Look:
-    """How one panel is drawn."""
+    """How one run is drawn on one panel."""
 
-    family: int                   # colour family (the panel's position)
-    greater: bool                 # greater is better for this metric
+    family: int                   # colour family: the panel's position, or the run's
+    greater: bool | None          # greater is better; None: unknown, so no best mark
     best: bool = True             # mark the best epoch
-    logy: bool | None = None      # log y axis; None: when the values span >= LOG_RATIO
     smoothing: float = 0.0        # batch level: moving-average weight
-    legend_size: str = "x-small"
+    run: str | None = None        # the run's name when runs are compared (one colour per run)
+    shift: float = 0.0            # added to epochs on the x axis (1: x = epochs completed)
+
+    @property
+    def compare(self) -> bool:
+        return self.run is not None
+
+
+@dataclass
+class Drawn:
+    """What drawing one run on one panel put there: line roles and the best mark's text."""
+
+    roles: set[str] = field(default_factory=set)
+    best: str | None = None
 
 
 def _roles(panel: Panel) -> list[tuple[str, str]]:
@@ -47,47 +61,61 @@ def _roles(panel: Panel) -> list[tuple[str, str]]:
                     for key in panel.running]
 
 
-def _shown_as(panel: Panel, role: str) -> str:
-    """The style of ``role``: a training curve alone on its panel is drawn as the main one."""
-    return "val" if role == "train" and panel.val is None else role
+def _shown_as(panel: Panel, role: str, look: Look) -> str:
+    """The style of ``role``: a lone run's training curve alone on its panel is the main one."""
+    return "val" if role == "train" and panel.val is None and not look.compare else role
+
+
+def _label(role: str, look: Look, suffix: str = "") -> str:
+    text = style.ROLE_LABELS[role] + suffix
+    return f"{look.run}: {text}" if look.compare else text
 
 
 def draw_epoch_panel(ax: Any, panel: Panel, frame: Any, look: Look,
-                     overlay: BatchRows | None = None) -> None:
+                     overlay: BatchRows | None = None) -> Drawn:
     """Epoch curves of ``panel`` on ``ax`` (``frame``: the epoch table, index ``epoch``)."""
-    epochs = frame.index.to_numpy(dtype=np.float64)
-    if overlay is not None:
-        _draw_batch_points(ax, panel, look, overlay)
+    drawn = Drawn()
+    epochs = frame.index.to_numpy(dtype=np.float64) + look.shift
+    if overlay is not None and _draw_batch_points(ax, panel, look, overlay):
+        drawn.roles.add("batch")
     for role, key in _roles(panel):
         x, y = series.with_gaps(epochs, frame[key].to_numpy(dtype=np.float64))
-        ax.plot(x, y, label=style.ROLE_LABELS[role],
-                **style.line_style(_shown_as(panel, role), look.family, np.isfinite(y).sum()))
-    if look.best:
-        _mark_best(ax, panel, frame, look)
-    _finish(ax, panel, "epoch", look, [frame[key] for key in panel.keys])
+        shown = _shown_as(panel, role, look)
+        ax.plot(x, y, label=_label(role, look),
+                **style.line_style(shown, look.family, np.isfinite(y).sum(), look.compare))
+        drawn.roles.add(shown.replace("train_", "").replace("val_", ""))
+    best = best_point(panel, frame, look.greater) if look.best else None
+    if best is not None:
+        drawn.best = _mark_best(ax, panel, best, look)
+    return drawn
 
 
-def draw_batch_panel(ax: Any, panel: Panel, rows: BatchRows, look: Look) -> None:
+def draw_batch_panel(ax: Any, panel: Panel, rows: BatchRows, look: Look,
+                     boundaries: bool = True) -> Drawn:
     """Batch-level curves of ``panel`` on ``ax``, x = training step."""
+    drawn = Drawn()
     for role, key in _roles(panel):
-        shown = _shown_as(panel, role)
+        shown = _shown_as(panel, role, look)
         values = rows.frame[key].to_numpy(dtype=np.float64)
         if look.smoothing:
             x, y = series.with_gaps(rows.x, values)
-            ax.plot(x, y, **style.raw_style(shown, look.family))
+            ax.plot(x, y, **style.raw_style(shown, look.family, look.compare))
             values = series.smooth(values, look.smoothing)
+            drawn.roles.add("smoothed")
         x, y = series.with_gaps(rows.x, values)
-        label = style.ROLE_LABELS[role] + (f" (smoothed {look.smoothing:g})"
-                                           if look.smoothing else "")
+        label = _label(role, look, f" (smoothed {look.smoothing:g})" if look.smoothing else "")
         n_points = np.isfinite(y).sum() * (3 if look.smoothing else 1)  # fewer markers
-        ax.plot(x, y, label=label, **style.line_style(shown, look.family, n_points))
-    _epoch_boundaries(ax, rows)
-    _finish(ax, panel, "step", look, [rows.frame[key] for key in panel.keys])
+        ax.plot(x, y, label=label, **style.line_style(shown, look.family, n_points, look.compare))
+        drawn.roles.add(shown.replace("train_", "").replace("val_", ""))
+    if boundaries:
+        _epoch_boundaries(ax, rows)
+    return drawn
 
 
-def _draw_batch_points(ax: Any, panel: Panel, look: Look, rows: BatchRows) -> None:
+def _draw_batch_points(ax: Any, panel: Panel, look: Look, rows: BatchRows) -> bool:
     """Per-batch values of the panel's training and validation keys, as faint dots."""
-    label = "per batch"
+    label = f"{look.run}: per batch" if look.compare else "per batch"
+    drew = False
     for role, key in (("train", panel.train), ("val", panel.val)):
         if key is None or key not in rows.frame.columns:
             continue
@@ -95,12 +123,17 @@ def _draw_batch_points(ax: Any, panel: Panel, look: Look, rows: BatchRows) -> No
         finite = np.isfinite(values)
         if finite.any():
             ax.scatter(rows.x[finite], values[finite], label=label,
-                       **style.batch_point_style(_shown_as(panel, role), look.family))
-            label = None  # one legend entry for both roles
+                       **style.batch_point_style(_shown_as(panel, role, look), look.family,
+                                                 look.compare))
+            label, drew = None, True  # one legend entry for both roles
+    return drew
 
 
-def best_point(panel: Panel, frame: Any, greater: bool) -> tuple[str, int, float] | None:
-    """``(key, epoch, value)`` of the best epoch: on validation if it has values, else training."""
+def best_point(panel: Panel, frame: Any, greater: bool | None) -> tuple[str, int, float] | None:
+    """``(key, epoch, value)`` of the best epoch: on validation if it has values, else
+    training; None when no value is finite or the direction is unknown (``greater=None``)."""
+    if greater is None:
+        return None
     for key in (panel.val, panel.train):
         if key is None:
             continue
@@ -111,16 +144,18 @@ def best_point(panel: Panel, frame: Any, greater: bool) -> tuple[str, int, float
     return None
 
 
-def _mark_best(ax: Any, panel: Panel, frame: Any, look: Look) -> None:
-    best = best_point(panel, frame, look.greater)
-    if best is None:
-        return
+def _mark_best(ax: Any, panel: Panel, best: tuple[str, int, float], look: Look) -> str:
+    """Draw the star (and, for a lone run, a faint vertical line); return its text."""
     key, epoch, value = best
-    colour = style.role_colour(_shown_as(panel, "val" if key == panel.val else "train"),
-                               look.family)
-    ax.axvline(epoch, color=colour, linewidth=0.9, linestyle=(0, (2, 3)), alpha=0.6, zorder=0)
-    ax.plot([epoch], [value], color=colour, label=f"best {value:.4g} (epoch {epoch})",
+    text = f"best {value:.4g} (epoch {epoch})"
+    role = _shown_as(panel, "val" if key == panel.val else "train", look)
+    colour = style.role_colour(role, look.family, look.compare)
+    x = epoch + look.shift
+    if not look.compare:
+        ax.axvline(x, color=colour, linewidth=0.9, linestyle=(0, (2, 3)), alpha=0.6, zorder=0)
+    ax.plot([x], [value], color=colour, label=f"{look.run}: {text}" if look.compare else text,
             **style.BEST_STYLE)
+    return text
 
 
 def _epoch_boundaries(ax: Any, rows: BatchRows) -> None:
@@ -143,23 +178,26 @@ def wants_log(columns: list[Any], logy: bool | None) -> bool:
     return bool(len(values) and values.min() > 0 and values.max() / values.min() >= LOG_RATIO)
 
 
-def _finish(ax: Any, panel: Panel, xlabel: str, look: Look, columns: list[Any]) -> None:
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
+def finish(ax: Any, title: str, xlabel: str, greater: bool | None, log: bool,
+           legend_size: str, compare: bool = False) -> None:
+    """Title, axis labels (with the metric's direction), scale, grid and legend of a panel."""
+    from matplotlib.ticker import MaxNLocator
 
-    ax.set_title(panel.name, fontsize="medium", fontweight="bold")
+    ax.set_title(title, fontsize="medium", fontweight="bold")
     ax.set_xlabel(xlabel)
-    log = wants_log(columns, look.logy)
     if log:
         ax.set_yscale("log")
-    direction = "higher" if look.greater else "lower"
-    ax.set_ylabel(f"{panel.name} ({direction} is better{', log scale' if log else ''})",
-                  fontsize="small")
+    direction = {True: "higher is better", False: "lower is better",
+                 None: "direction unknown"}[greater]
+    ax.set_ylabel(f"{title} ({direction}{', log scale' if log else ''})", fontsize="small")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    if xlabel == "epoch":  # batch points of epoch 0 sit left of 0: no negative epoch labels
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: "" if v < 0 else f"{v:g}"))
     ax.grid(True, color="#e5e5e5", linewidth=0.7)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=look.legend_size, loc="best", framealpha=0.85)
+    if compare:
+        from fittrack.plots.legend import run_legend
+
+        run_legend(ax, legend_size)
+    elif ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=legend_size, loc="best", framealpha=0.85)

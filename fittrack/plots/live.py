@@ -105,13 +105,15 @@ class LivePlot:
 
         from fittrack.plots.figure import plot_history
         from fittrack.plots.layout import figure_size, grid_shape
-        from fittrack.plots.panels import group_keys
+        from fittrack.plots.plan import MAX_PANELS, plan_panels
         from fittrack.plots.sources import as_history
 
         history = as_history(history)
         level = self.plot_kwargs.get("level", "epoch")
         keys = history.keys() if level == "epoch" else history.batch_keys
-        n_panels = len(group_keys(keys, self.metrics, level)) if keys else 1
+        cap = self.plot_kwargs.get("max_panels", MAX_PANELS)
+        n_panels = max(len(plan_panels([keys], self.metrics, level, cap).stacks), 1) \
+            if keys else 1
         size = self.plot_kwargs.get("figsize") or \
             figure_size(*grid_shape(n_panels, self.plot_kwargs.get("ncols")))
         if self._figure is None:

@@ -4,11 +4,14 @@ One panel per metric: ``k`` (training data) and ``val_k`` (validation data)
 share a panel titled ``k``; ``k_keras`` and ``val_k_keras`` (Keras' running
 values, kept when the callback replaced them) join the panel of ``k``. The
 ``loss`` panel comes first, then the others in order of first appearance.
+Timing keys (``eval_seconds``: how long each evaluation took) are not
+metrics: they get a panel only when asked for by name. A name asked for
+finds its aliases too (``acc`` for ``accuracy``, ``mse`` for
+``mean_squared_error``), through the metric registry.
 
-The direction of a key comes from the store (the callback records each
-metric's), else from the built-in metric of that name (after stripping
-``val_``, ``_keras``, an output-name prefix or an element index), else from
-the name: a loss or an error is lower-is-better, anything else higher.
+The direction of a key is the history's answer
+(:meth:`MetricHistory.greater_is_better`, which asks the one key-grammar
+module :mod:`fittrack.history.keys`): None when unknown (no best mark).
 
 Example:
     >>> [(p.name, p.train, p.val, p.running) for p in group_keys(
@@ -16,6 +19,10 @@ Example:
     [('loss', 'loss', None, []), ('accuracy', 'accuracy', 'val_accuracy', ['accuracy_keras'])]
     >>> key_direction(None, "val_mae"), key_direction(None, "head_auc")
     (False, True)
+    >>> [p.name for p in group_keys(["acc", "val_acc", "eval_seconds"], ["accuracy"])]
+    ['acc']
+    >>> canonical("val_acc"), canonical("head_mse"), canonical("loss")
+    ('val_accuracy', 'head_mean_squared_error', 'loss')
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ from typing import Any
 
 VAL = "val_"
 RUNNING = "_keras"
+#: Panels of these names are drawn (and summarised) only when asked for by name.
+HIDDEN = ("eval_seconds",)
 
 
 @dataclass
@@ -77,19 +86,50 @@ def group_keys(keys: Sequence[str], metrics: Sequence[str] | None = None,
     for panel in panels.values():  # training before validation, whatever the column order
         panel.running.sort(key=lambda k: k.startswith(VAL))
     if metrics is None:
-        order = sorted(panels, key=lambda name: name != "loss")
+        order = sorted((name for name in panels if not is_hidden(name)),
+                       key=lambda name: name != "loss")
         return [panels[name] for name in order]
     if isinstance(metrics, str):
         metrics = [metrics]
     chosen: list[str] = []
     for name in metrics:
-        panel_name = name if name in panels else split_key(name, keyset)[0]
-        if panel_name not in panels or (name not in panels and name not in keyset):
+        found = _find(name, panels, keyset)
+        if not found:
             raise ValueError(f"Unknown metric {name!r} at level={level!r}: the history's keys "
                              f"are {', '.join(keys) or '(none)'}.")
-        if panel_name not in chosen:
-            chosen.append(panel_name)
+        chosen += [panel_name for panel_name in found if panel_name not in chosen]
     return [panels[name] for name in chosen]
+
+
+def is_hidden(panel_name: str) -> bool:
+    """Whether a panel is left out unless asked for (a timing key, not a metric)."""
+    return panel_name in HIDDEN or panel_name.endswith(tuple("_" + h for h in HIDDEN))
+
+
+def _find(name: str, panels: dict[str, Panel], keyset: set[str]) -> list[str]:
+    """The panels ``name`` selects: its own, or else those of its aliases."""
+    if name in panels:
+        return [name]
+    if name in keyset:
+        return [split_key(name, keyset)[0]]
+    wanted = canonical(split_key(name, set())[0])
+    return [panel for panel in panels if canonical(panel) == wanted]
+
+
+def canonical(name: str) -> str:
+    """``name`` with its metric part in the registry's canonical spelling.
+
+    The longest registered tail of the name's words is replaced: ``acc`` ->
+    ``accuracy``, ``val_head_mse`` -> ``val_head_mean_squared_error``.
+    """
+    from fittrack.metrics.registry import NAMES
+
+    words = name.split("_")
+    for i in range(len(words)):
+        tail = NAMES.get("_".join(words[i:]).lower())
+        if tail is not None:
+            return "_".join(words[:i] + [tail])
+    return name
 
 
 def key_direction(history: Any, key: str) -> bool | None:
@@ -104,23 +144,3 @@ def key_direction(history: Any, key: str) -> bool | None:
     from fittrack.history.keys import key_direction as direction
 
     return direction(key)
-
-
-def _registered_direction(key: str) -> bool | None:
-    """The direction of the built-in metric ``key`` names, if any."""
-    from fittrack.metrics.registry import lookup
-
-    name = key[len(VAL):] if key.startswith(VAL) else key
-    name = name[: -len(RUNNING)] if name.endswith(RUNNING) else name
-    candidates = [name]
-    head, _, tail = name.rpartition("_")
-    if head and tail.isdigit():  # one element of a vector metric: f1_3
-        candidates.append(head)
-    for candidate in list(candidates):  # an output-name prefix: head_auc, out_1_mse
-        parts = candidate.split("_")
-        candidates += ["_".join(parts[i:]) for i in range(1, len(parts))]
-    for candidate in candidates:
-        spec = lookup(candidate)
-        if spec is not None:
-            return bool(spec.greater_is_better)
-    return None

@@ -77,18 +77,19 @@ def epoch_length(epoch: np.ndarray, batch: np.ndarray, step: np.ndarray) -> floa
 
 def batch_positions(epoch: Sequence[int], batch: Sequence[int],
                     step: Sequence[int]) -> np.ndarray:
-    """Where batch rows go on an epoch axis whose epoch ``e`` marks the end of epoch ``e``.
+    """Where batch rows go on an axis of epochs completed (never below 0).
 
-    Batch ``b`` of epoch ``e`` is at ``e - 1 + (b + 1) / L`` (``L`` batches per
-    epoch): the last batch of epoch ``e`` lands on ``e``, with the epoch value.
+    Batch ``b`` of epoch ``e`` is at ``e + (b + 1) / L`` (``L`` batches per
+    epoch): the epochs completed when it was evaluated. The last batch of
+    epoch ``e`` lands on ``e + 1``, where that axis puts epoch ``e``'s value.
 
     Example:
         >>> batch_positions([0, 0, 1, 1], [4, 9, 4, 9], [5, 10, 15, 20]).tolist()
-        [-0.5, 0.0, 0.5, 1.0]
+        [0.5, 1.0, 1.5, 2.0]
     """
     epoch, batch = np.asarray(epoch, dtype=np.float64), np.asarray(batch, dtype=np.float64)
     length = epoch_length(np.asarray(epoch), np.asarray(batch), np.asarray(step))
-    return epoch - 1.0 + (batch + 1.0) / length
+    return epoch + (batch + 1.0) / length
 
 
 def epoch_starts(epoch: Sequence[int], batch: Sequence[int], step: Sequence[int]) -> list[float]:

@@ -1,13 +1,17 @@
-"""Colours and line styles: one colour family per panel, one style per role.
+"""Colours and line styles: one colour family per panel (or per run), one style per role.
 
 Validation is the curve to read (model selection uses it): the panel's
 colour, solid. Training: a lighter shade of the same colour, dashed. Keras'
 running values: a thin dotted grey-tinted shade. Per-batch points: small and
-faint, in the colour of their role.
+faint, in the colour of their role. When runs are compared (``compare=True``)
+the family is the run's and every role of a run has the run's one colour;
+the line style alone tells training (dashed) from validation (solid).
 
 Example:
     >>> line_style("val", 0, n_points=10)["linestyle"], line_style("train", 0, 10)["linestyle"]
     ('-', '--')
+    >>> role_colour("train", 1) != role_colour("val", 1) == role_colour("train", 1, compare=True)
+    True
     >>> ROLE_LABELS["val"]
     'validation'
 """
@@ -38,9 +42,11 @@ def _mix(colour: str, other: str, amount: float) -> str:
     return "#" + "".join(f"{round(x + (y - x) * amount):02x}" for x, y in zip(a, b))
 
 
-def role_colour(role: str, family: int) -> str:
-    """The colour of ``role`` in the panel with colour family ``family``."""
+def role_colour(role: str, family: int, compare: bool = False) -> str:
+    """The colour of ``role`` in colour family ``family`` (a run's one colour when comparing)."""
     base = FAMILIES[family % len(FAMILIES)]
+    if compare:
+        return base
     if role == "train":
         return _mix(base, "#ffffff", 0.35)
     if role.endswith("running"):
@@ -48,10 +54,10 @@ def role_colour(role: str, family: int) -> str:
     return base
 
 
-def line_style(role: str, family: int, n_points: int) -> dict[str, Any]:
+def line_style(role: str, family: int, n_points: int, compare: bool = False) -> dict[str, Any]:
     """``Axes.plot`` keyword arguments for one curve."""
     markers = n_points <= MARKER_LIMIT
-    colour = role_colour(role, family)
+    colour = role_colour(role, family, compare)
     if role == "val":
         return dict(color=colour, linestyle="-", linewidth=2.0, zorder=3,
                     marker="o" if markers else None, markersize=4)
@@ -61,14 +67,15 @@ def line_style(role: str, family: int, n_points: int) -> dict[str, Any]:
     return dict(color=colour, linestyle=":", linewidth=1.3, zorder=1)
 
 
-def raw_style(role: str, family: int) -> dict[str, Any]:
+def raw_style(role: str, family: int, compare: bool = False) -> dict[str, Any]:
     """The unsmoothed curve behind a smoothed one: thin and faint."""
-    return dict(color=role_colour(role, family), linewidth=0.8, alpha=0.3, zorder=1)
+    return dict(color=role_colour(role, family, compare), linewidth=0.8, alpha=0.3, zorder=1)
 
 
-def batch_point_style(role: str, family: int) -> dict[str, Any]:
+def batch_point_style(role: str, family: int, compare: bool = False) -> dict[str, Any]:
     """``Axes.scatter`` keyword arguments for per-batch points under an epoch curve."""
-    return dict(color=role_colour(role, family), s=9, alpha=0.45, linewidths=0, zorder=1)
+    return dict(color=role_colour(role, family, compare), s=9, alpha=0.45, linewidths=0,
+                zorder=1)
 
 
 BEST_STYLE = dict(marker="*", markersize=15, markeredgecolor="black", markeredgewidth=0.7,

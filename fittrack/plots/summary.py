@@ -1,10 +1,11 @@
 """The numbers a figure marks, as a table: best epoch and value, final value, gap.
 
 One row per key, in panel order (``k``, ``val_k``, then Keras' running
-values). The direction is the one the plots use
-(:func:`~fittrack.plots.panels.key_direction`). ``gap`` is on each
-``val_k`` row with a ``k`` pair: the final training value minus the final
-validation value.
+values); with several runs, one row per run for each key, in a table whose
+first column names the run. The direction is the one the plots use
+(:func:`~fittrack.plots.panels.key_direction`); a key of unknown direction
+shows ``unknown`` and no best value. ``gap`` is on each ``val_k`` row with a
+``k`` pair: the final training value minus the final validation value.
 
 Example:
     >>> rows = summarize({"loss": [0.9, 0.5, 0.4], "val_loss": [1.0, 0.7, 0.8]})
@@ -14,6 +15,11 @@ Example:
     metric    better  best epoch  best value  final value  gap (train-val)
     loss      lower            2      0.4000       0.4000
     val_loss  lower            1      0.7000       0.8000          -0.4000
+    >>> rows = summarize({"a": {"val_auc": [0.7, 0.8]}, "b": {"val_auc": [0.9, 0.6]}})
+    >>> print(format_summary(rows))  # doctest: +NORMALIZE_WHITESPACE
+    run  metric   better  best epoch  best value  final value  gap (train-val)
+    a    val_auc  higher           1      0.8000       0.8000
+    b    val_auc  higher           0      0.9000       0.6000
 """
 
 from __future__ import annotations
@@ -24,9 +30,10 @@ from typing import Any
 
 import numpy as np
 
-from fittrack.history.direction import best_position
-from fittrack.plots.panels import group_keys, key_direction
-from fittrack.plots.sources import as_history
+from fittrack.history.keys import best_position
+from fittrack.plots.panels import Panel, key_direction
+from fittrack.plots.plan import plan_panels
+from fittrack.plots.sources import as_runs
 
 
 @dataclass
@@ -34,54 +41,83 @@ class SummaryRow:
     """One key of a run, summarised."""
 
     key: str
-    greater: bool
+    greater: bool | None       # greater is better; None: unknown (no best value then)
     best_index: int | None     # epoch (or step at the batch level) of the best finite value
     best: float | None
     final: float | None        # the last recorded value (NaN if that is what was recorded)
     gap: float | None          # final training value - final validation value (val_ rows)
+    run: str | None = None     # the run's label when several runs are summarised
 
 
 def summarize(source: Any, metrics: str | Sequence[str] | None = None,
               level: str = "epoch") -> list[SummaryRow]:
-    """One :class:`SummaryRow` per key of ``source`` (any source ``plot_history`` takes)."""
-    history = as_history(source)
+    """One :class:`SummaryRow` per key of ``source`` (any source ``plot_history`` takes,
+    several runs included: then the rows of one key are next to each other, one per run).
+
+    Timing keys (``eval_seconds``) are left out unless named in ``metrics``.
+    """
     if level not in ("epoch", "batch"):
         raise ValueError(f"level must be 'epoch' or 'batch'; received {level!r}.")
-    keys = history.keys() if level == "epoch" else history.batch_keys
-    frame = history.to_frame(level)
-    index = frame.index.to_numpy() if level == "epoch" else frame["step"].to_numpy()
+    runs = as_runs(source)
+    keys = [run.history.keys() if level == "epoch" else run.history.batch_keys for run in runs]
+    plan = plan_panels(keys, metrics, level, max_panels=None)
+    tables = [_table(run.history, level) if run_keys else None
+              for run, run_keys in zip(runs, keys)]
     rows = []
-    for panel in group_keys(keys, metrics, level):
-        finals = {}
-        for key in panel.keys:
-            values = frame[key].to_numpy(dtype=np.float64)
-            greater = key_direction(history, key)
-            position = best_position(values, greater)
-            recorded = history[key] if level == "epoch" else history.batch_values(key)
-            finals[key] = float(recorded[-1]) if recorded else None
-            gap = None
-            if key == panel.val and panel.train and None not in (finals[panel.train],
-                                                                 finals[key]):
-                gap = finals[panel.train] - finals[key]
-            rows.append(SummaryRow(
-                key, greater, None if position is None else int(index[position]),
-                None if position is None else float(values[position]), finals[key], gap))
+    for stack in plan.stacks:
+        ranked = []
+        for r, (run, part) in enumerate(zip(runs, stack.parts)):
+            if part is not None:
+                for rank, row in enumerate(_panel_rows(run.history, part, level, *tables[r])):
+                    row.run = run.label if len(runs) > 1 else None
+                    ranked.append((rank, r, row))
+        rows += [row for _, _, row in sorted(ranked, key=lambda item: item[:2])]
+    return rows
+
+
+def _table(history: Any, level: str) -> tuple[Any, np.ndarray]:
+    frame = history.to_frame(level)
+    return frame, frame.index.to_numpy() if level == "epoch" else frame["step"].to_numpy()
+
+
+def _panel_rows(history: Any, panel: Panel, level: str, frame: Any,
+                index: np.ndarray) -> list[SummaryRow]:
+    rows, finals = [], {}
+    for key in panel.keys:
+        values = frame[key].to_numpy(dtype=np.float64)
+        greater = key_direction(history, key)
+        position = None if greater is None else best_position(values, greater)
+        recorded = history[key] if level == "epoch" else history.batch_values(key)
+        finals[key] = float(recorded[-1]) if recorded else None
+        gap = None
+        if key == panel.val and panel.train and None not in (finals[panel.train], finals[key]):
+            gap = finals[panel.train] - finals[key]
+        rows.append(SummaryRow(
+            key, greater, None if position is None else int(index[position]),
+            None if position is None else float(values[position]), finals[key], gap))
     return rows
 
 
 def format_summary(rows: Sequence[SummaryRow], level: str = "epoch") -> str:
-    """The rows as an aligned text table."""
+    """The rows as an aligned text table (with a first ``run`` column for several runs)."""
     where = "best epoch" if level == "epoch" else "best step"
-    header = ["metric", "better", where, "best value", "final value", "gap (train-val)"]
-    body = [[r.key, "higher" if r.greater else "lower", _text(r.best_index), _text(r.best),
-             _text(r.final), _text(r.gap)] for r in rows]
+    runs = any(r.run is not None for r in rows)
+    header = ["run"] * runs + ["metric", "better", where, "best value", "final value",
+                               "gap (train-val)"]
+    body = [[r.run or ""] * runs + [r.key, _direction(r.greater), _text(r.best_index),
+                                    _text(r.best), _text(r.final), _text(r.gap)] for r in rows]
     widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+    left = 2 + runs  # run, metric, better: left-aligned; the numbers: right-aligned
     lines = []
     for line in [header, *body]:
-        cells = [line[0].ljust(widths[0]), line[1].ljust(widths[1])]
-        cells += [cell.rjust(width) for cell, width in zip(line[2:], widths[2:])]
+        cells = [cell.ljust(width) for cell, width in zip(line[:left], widths)]
+        cells += [cell.rjust(width) for cell, width in zip(line[left:], widths[left:])]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
+
+
+def _direction(greater: bool | None) -> str:
+    return {True: "higher", False: "lower", None: "unknown"}[greater]
 
 
 def _text(value: Any) -> str:

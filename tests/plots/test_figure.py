@@ -143,14 +143,29 @@ def test_batch_level_smoothing_keeps_the_raw_curve(run):
     assert smoothed.get_ydata()[-1] < values[-1]  # lags behind a rising curve
 
 
-def test_batch_overlay_puts_batches_inside_their_epoch(run):
+def test_batch_overlay_puts_batches_inside_their_epoch_and_no_point_below_zero(run):
     auc = plot_history(run, ["auc"], batch_overlay=True).axes[0]
     points = [c for c in auc.collections if c.get_label() == "per batch"]
     assert len(points) == 1
     x = points[0].get_offsets()[:, 0]
-    # 10 batches per epoch, evaluated after batches 4 and 9: halfway through, then at the end
-    np.testing.assert_allclose(x, [-0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0])
+    # x = epochs completed. 10 batches per epoch, evaluated after batches 4 and 9:
+    # halfway through each epoch, then at its end, where the epoch's value is.
+    np.testing.assert_allclose(x, [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0])
+    np.testing.assert_allclose(_line(auc, "validation").get_xdata(), [1, 2, 3, 4, 5])
+    assert list(_best_line(auc).get_xdata()) == [3]  # epoch index 2, completed at 3
+    assert "best 0.84 (epoch 2)" in _legend(auc)
+    assert auc.get_xlabel() == "epochs completed (epoch index + 1)"
     assert "per batch" in _legend(auc)
+    assert min(_all_x(auc)) >= 0
+    assert auc.get_xlim()[0] >= -0.5
+
+
+def _all_x(ax):
+    """Every x coordinate of the axes' lines and point collections."""
+    xs = [np.asarray(line.get_xdata(), dtype=float) for line in ax.get_lines()]
+    xs += [np.asarray(c.get_offsets())[:, 0] for c in ax.collections if len(c.get_offsets())]
+    values = np.concatenate(xs)
+    return values[np.isfinite(values)]
 
 
 def test_batch_overlay_without_batch_rows_warns():

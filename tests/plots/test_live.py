@@ -37,7 +37,8 @@ def kernel(monkeypatch):
     ipython = types.ModuleType("IPython")
     shell = types.SimpleNamespace(kernel=object())
     ipython.get_ipython = lambda: shell
-    ipython.version_info = (8, 12, 0)  # matplotlib reads it once IPython is imported
+    # matplotlib reads it when it makes its first canvas; from 8.24 it leaves IPython alone
+    ipython.version_info = (8, 24, 0)
     display_module = types.ModuleType("IPython.display")
     display_module.display, display_module.Image = display, FakeImage
     ipython.display = display_module

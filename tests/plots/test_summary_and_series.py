@@ -73,5 +73,38 @@ def test_epoch_length_and_positions():
     steps = np.arange(3, 22, 3)
     epoch, batch = (steps - 1) // 7, (steps - 1) % 7
     assert epoch_length(epoch, batch, steps) == 7
-    np.testing.assert_allclose(batch_positions(epoch, batch, steps), steps / 7 - 1)
+    np.testing.assert_allclose(batch_positions(epoch, batch, steps), steps / 7)  # epochs done
     assert epoch_length([0, 0], [2, 5], [3, 6]) == 6  # one epoch seen: the largest batch + 1
+
+
+def test_summary_of_several_runs_names_each_run_per_key():
+    a = {"loss": [0.9, 0.5], "val_loss": [1.0, 0.7], "acc": [0.6, 0.8], "val_acc": [0.5, 0.7]}
+    b = {"loss": [0.8, 0.6], "val_loss": [0.9, 0.8], "accuracy": [0.7, 0.7],
+         "val_accuracy": [0.6, 0.65]}
+    rows = summarize({"keras2": a, "keras3": b})
+    assert [(r.run, r.key) for r in rows] == [
+        ("keras2", "loss"), ("keras3", "loss"), ("keras2", "val_loss"), ("keras3", "val_loss"),
+        ("keras2", "acc"), ("keras3", "accuracy"), ("keras2", "val_acc"),
+        ("keras3", "val_accuracy")]
+    lines = format_summary(rows).splitlines()
+    assert lines[0].split()[:3] == ["run", "metric", "better"]
+    assert lines[-1].split() == ["keras3", "val_accuracy", "higher", "1", "0.6500", "0.6500",
+                                 "0.0500"]
+    assert [r.key for r in summarize({"x": a, "y": b}, ["accuracy"])] == \
+        ["acc", "accuracy", "val_acc", "val_accuracy"]
+
+
+def test_summary_of_a_metric_of_unknown_direction(monkeypatch):
+    from fittrack.plots import summary
+
+    monkeypatch.setattr(summary, "key_direction", lambda history, key: None)
+    rows = summarize({"score": [0.3, 0.9, 0.5]})
+    assert (rows[0].greater, rows[0].best_index, rows[0].best, rows[0].final) == \
+        (None, None, None, 0.5)
+    assert format_summary(rows).splitlines()[1].split() == ["score", "unknown", "0.5000"]
+
+
+def test_summary_leaves_timing_keys_out_unless_asked():
+    data = {"loss": [0.5, 0.4], "eval_seconds": [1.5, 1.2]}
+    assert [r.key for r in summarize(data)] == ["loss"]
+    assert [r.key for r in summarize(data, ["eval_seconds"])] == ["eval_seconds"]

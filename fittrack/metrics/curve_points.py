@@ -1,0 +1,304 @@
+"""ROC and precision-recall points and confusion matrices, in pure NumPy.
+
+The points equal scikit-learn's on the same inputs (``roc_curve`` with its
+default ``drop_intermediate=True``, ``precision_recall_curve``), sample
+weights included (zero-weight rows are left out, as scikit-learn does). A
+curve longer than ``max_points`` is thinned to about that many points: its
+two end points and a subset of the exact points are kept (each kept point is
+a real ``(x, y, threshold)`` triple of the exact curve), so that the
+trapezoid AUC of a thinned ROC curve and the step-wise average precision of
+a thinned PR curve stay within ``1e-3`` of the exact ones.
+
+A curve is a dict of aligned 1-D arrays plus ``class`` (the class of each
+point: 1 for a binary problem; one-vs-rest, one run of points per class, for
+a multi-class one). A PR curve's last point (precision 1, recall 0: nothing
+predicted positive) has the threshold ``+inf``, as a ROC curve's first point
+has; so ``thresholds[:-1]`` is scikit-learn's PR ``thresholds``.
+
+Example:
+    >>> y, s = np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8])
+    >>> roc = roc_points(y, s)
+    >>> roc["fpr"].tolist(), roc["tpr"].tolist(), roc["thresholds"].tolist()
+    ([0.0, 0.0, 0.5, 0.5, 1.0], [0.0, 0.5, 0.5, 1.0, 1.0], [inf, 0.8, 0.4, 0.35, 0.1])
+    >>> pr = pr_points(y, s)
+    >>> pr["precision"].round(3).tolist(), pr["recall"].tolist(), pr["thresholds"].tolist()
+    ([0.5, 0.667, 0.5, 1.0, 1.0], [1.0, 1.0, 0.5, 0.5, 0.0], [0.1, 0.35, 0.4, 0.8, inf])
+    >>> curves_for(y, s, kinds=["confusion"])["confusion"]["matrix"].tolist()
+    [[2, 0], [1, 1]]
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from fittrack.metrics.curves import sortable_bits
+from fittrack.metrics.ranking import UndefinedMetricWarning
+
+KINDS = ("roc", "pr", "confusion")
+#: Default length above which a curve is thinned.
+MAX_POINTS = 1000
+#: Largest change of the ROC AUC / average precision that thinning may cause.
+TOLERANCE = 1e-3
+Counts = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _counts(positive: np.ndarray, scores: np.ndarray, weights: np.ndarray | None) -> Counts:
+    """``(fps, tps, thresholds)``: weighted false and true positives at each distinct
+    threshold, highest first (scikit-learn's ``confusion_matrix_at_thresholds``)."""
+    if weights is not None:
+        keep = weights != 0
+        positive, scores, weights = positive[keep], scores[keep], weights[keep]
+    if not len(scores):
+        raise ValueError("A curve needs rows with a non-zero weight; received none.")
+    order = _descending(scores)
+    scores, y = scores[order], positive[order].astype(np.float64)
+    idx = np.append(np.flatnonzero(np.diff(scores)), len(scores) - 1)
+    if weights is None:
+        tps = np.cumsum(y)[idx]
+        return 1.0 + idx - tps, tps, scores[idx]
+    w = weights[order]
+    return np.cumsum((1.0 - y) * w)[idx], np.cumsum(y * w)[idx], scores[idx]
+
+
+def _descending(scores: np.ndarray) -> np.ndarray:
+    """Row order by decreasing score, tied rows in row order (a stable sort); scores
+    exact in float32 sort as packed (complemented score bits, row) integer keys,
+    several times faster than a stable argsort."""
+    bits = sortable_bits(scores) if len(scores) < 2**32 else None
+    if bits is None:
+        return np.argsort(-scores, kind="stable")
+    key = (np.uint64(0xFFFFFFFF) - bits.astype(np.uint64)) << np.uint64(32)
+    key |= np.arange(len(scores), dtype=np.uint64)
+    key.sort()
+    return (key & np.uint64(0xFFFFFFFF)).astype(np.int64)
+
+
+def _ratio(counts: np.ndarray, what: str) -> np.ndarray:
+    if counts[-1] <= 0:
+        warnings.warn(f"No {what} samples: the {'fpr' if what == 'negative' else 'tpr'} "
+                      f"of this ROC curve is NaN.", UndefinedMetricWarning, stacklevel=4)
+        return np.full(counts.shape, np.nan)
+    return counts / counts[-1]
+
+
+def roc_points(y_true: np.ndarray, scores: np.ndarray, sample_weight: np.ndarray | None = None,
+               *, max_points: int | None = MAX_POINTS) -> dict[str, np.ndarray]:
+    """``fpr``, ``tpr``, ``thresholds`` of a binary problem (``y_true`` 1 = positive).
+
+    Equal to ``sklearn.metrics.roc_curve(y_true, scores, sample_weight=...)``
+    when the curve has at most ``max_points`` points (None: never thinned).
+    """
+    return _roc(_counts(*_binary_inputs(y_true, scores, sample_weight)), max_points)
+
+
+def _roc(counts: Counts, max_points: int | None) -> dict[str, np.ndarray]:
+    fps, tps, thresholds = counts
+    if len(fps) > 2:  # drop_intermediate: only the corners of the curve
+        corner = np.logical_or(np.diff(fps, 2), np.diff(tps, 2))
+        keep = np.flatnonzero(np.concatenate([[True], corner, [True]]))
+        fps, tps, thresholds = fps[keep], tps[keep], thresholds[keep]
+    fps, tps = np.append(0.0, fps), np.append(0.0, tps)
+    curve = {"fpr": _ratio(fps, "negative"), "tpr": _ratio(tps, "positive"),
+             "thresholds": np.append(np.inf, thresholds.astype(np.float64))}
+    if max_points is not None and len(fps) > max_points:  # measure: L1 length along the curve
+        curve = _take(curve, thin(curve["fpr"] + curve["tpr"], roc_auc_of, curve, max_points))
+    return curve
+
+
+def pr_points(y_true: np.ndarray, scores: np.ndarray, sample_weight: np.ndarray | None = None,
+              *, max_points: int | None = MAX_POINTS) -> dict[str, np.ndarray]:
+    """``precision``, ``recall``, ``thresholds`` of a binary problem, by increasing threshold.
+
+    ``precision`` and ``recall`` equal ``sklearn.metrics.precision_recall_curve``'s
+    when the curve has at most ``max_points`` points; ``thresholds`` is
+    scikit-learn's followed by ``+inf`` (the last point: nothing predicted positive).
+    """
+    return _pr(_counts(*_binary_inputs(y_true, scores, sample_weight)), max_points)
+
+
+def _pr(counts: Counts, max_points: int | None) -> dict[str, np.ndarray]:
+    fps, tps, thresholds = counts
+    predicted = tps + fps
+    precision = np.divide(tps, predicted, out=np.zeros_like(tps), where=predicted != 0)
+    if tps[-1] == 0:
+        warnings.warn("No positive samples: the recall of this PR curve is set to 1 for all "
+                      "thresholds, as scikit-learn does.", UndefinedMetricWarning, stacklevel=2)
+        recall = np.ones_like(tps)
+    else:
+        recall = tps / tps[-1]
+    curve = {"precision": np.append(precision[::-1], 1.0), "recall": np.append(recall[::-1], 0.0),
+             "thresholds": np.append(thresholds[::-1].astype(np.float64), np.inf)}
+    if max_points is not None and len(curve["recall"]) > max_points:
+        steps = np.abs(np.diff(curve["precision"], prepend=curve["precision"][0]))
+        measure = (1.0 - curve["recall"]) + np.cumsum(steps)
+        curve = _take(curve, thin(measure, average_precision_of, curve, max_points))
+    return curve
+
+
+def roc_auc_of(curve: dict[str, np.ndarray]) -> float:
+    """Trapezoid area under a ROC curve's points (NaN for an undefined curve)."""
+    return float(np.trapezoid(curve["tpr"], curve["fpr"]))
+
+
+def average_precision_of(curve: dict[str, np.ndarray]) -> float:
+    """Step-wise average precision of a PR curve's points (scikit-learn's formula)."""
+    return float(-np.sum(np.diff(curve["recall"]) * curve["precision"][:-1]))
+
+
+def thin(measure: np.ndarray, score: Callable[[dict[str, np.ndarray]], float],
+         curve: dict[str, np.ndarray], max_points: int, tolerance: float = TOLERANCE
+         ) -> np.ndarray:
+    """Indices of the points to keep: about ``max_points``, ``score`` within ``tolerance``.
+
+    ``measure`` grows along the curve (its length so far); the points are put
+    in ``max_points // 2`` bins of equal measure and the first and last point
+    of each bin are kept. For ROC (measure ``fpr + tpr``) that bounds the AUC
+    change by ``1 / max_points``; for PR (recall plus the precision's
+    variation) the change is checked: if ``score`` moved more than
+    ``tolerance``, the bins are halved until it does not (at worst every
+    point is kept).
+
+    Example:
+        >>> x = np.linspace(0, 1, 10_001)
+        >>> c = {"fpr": x, "tpr": np.sqrt(x)}
+        >>> kept = thin(x + np.sqrt(x), roc_auc_of, c, 1000)
+        >>> error = abs(roc_auc_of(_take(c, kept)) - 2 / 3)
+        >>> len(kept) <= 1002, int(kept[0]), int(kept[-1]), error < 1e-3
+        (True, 0, 10000, True)
+    """
+    n = len(measure)
+    measure = np.where(np.isfinite(measure), measure, 0.0)
+    if not np.all(np.diff(measure) >= 0) or measure[-1] <= measure[0]:
+        measure = np.arange(n, dtype=np.float64)  # undefined (NaN) curve: evenly spaced
+    exact = score(curve)
+    bins = max(max_points // 2, 1)
+    while True:
+        scaled = (measure - measure[0]) / (measure[-1] - measure[0]) * bins
+        which = np.minimum(scaled.astype(np.int64), bins - 1)
+        change = np.flatnonzero(np.diff(which))
+        kept = np.unique(np.concatenate([[0, n - 1], change, change + 1]))
+        error = abs(score(_take(curve, kept)) - exact)
+        if len(kept) >= n or not error > tolerance:  # NaN scores: keep what we have
+            return kept
+        bins *= 2
+
+
+def _take(curve: dict[str, np.ndarray], kept: np.ndarray) -> dict[str, np.ndarray]:
+    return {name: values[kept] for name, values in curve.items()}  # the points kept
+
+
+def _binary_inputs(y_true: np.ndarray, scores: np.ndarray, weights: np.ndarray | None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    positive = np.asarray(y_true).reshape(-1) == 1
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    weights = None if weights is None else np.asarray(weights, dtype=np.float64).reshape(-1)
+    if len(positive) != len(scores) or (weights is not None and len(weights) != len(scores)):
+        raise ValueError(f"Expected one label, score (and weight) per row; received "
+                         f"{len(positive)} labels, {len(scores)} scores"
+                         f"{'' if weights is None else f', {len(weights)} weights'}.")
+    return positive, scores, weights
+
+
+def confusion(y_true: np.ndarray, y_pred: np.ndarray, labels: Sequence[int],
+              sample_weight: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """``matrix`` (rows = true class, columns = predicted class, in ``labels`` order) and
+    ``labels``; equal to ``sklearn.metrics.confusion_matrix(..., labels=labels)``.
+
+    Example:
+        >>> confusion([0, 1, 2, 2], [0, 2, 2, 1], labels=[0, 1, 2])["matrix"].tolist()
+        [[1, 0, 0], [0, 0, 1], [0, 1, 1]]
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    rows, true_known = _positions(labels, y_true)
+    cols, pred_known = _positions(labels, y_pred)
+    known = true_known & pred_known  # rows of other classes are left out, as in scikit-learn
+    weights = None if sample_weight is None else \
+        np.asarray(sample_weight, dtype=np.float64).reshape(-1)[known]
+    n = len(labels)
+    counts = np.bincount(rows[known] * n + cols[known], weights=weights, minlength=n * n)
+    return {"matrix": counts.reshape(n, n).astype(np.int64 if weights is None else np.float64),
+            "labels": labels}
+
+
+def _positions(labels: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The position in ``labels`` of each value, and whether the value is a label."""
+    values, order = np.asarray(values).reshape(-1), np.argsort(labels)
+    at = order[np.minimum(np.searchsorted(labels[order], values), len(labels) - 1)]
+    return at, labels[at] == values
+
+
+def curves_for(y_true: np.ndarray, scores: np.ndarray, sample_weight: np.ndarray | None = None,
+               n_classes: int | None = None, kinds: Sequence[str] = KINDS, *,
+               max_points: int | None = MAX_POINTS,
+               threshold: float = 0.5) -> dict[str, dict[str, np.ndarray]]:
+    """The curves of one dataset and output: ``{kind: {name: array}}``.
+
+    Args:
+        y_true: integer class labels, shape ``(n,)`` (or ``(n, 1)``).
+        scores: probabilities: ``(n,)`` or ``(n, 1)`` for a binary problem (the
+            positive class), ``(n, 2)`` (column 1 is the positive class), or
+            ``(n, C)`` for ``C > 2`` classes (one-vs-rest curves per class).
+        sample_weight: ``(n,)`` weights, scikit-learn's semantics.
+        n_classes: default: ``C`` from ``scores`` (2 for a single column).
+        kinds: any of ``"roc"``, ``"pr"``, ``"confusion"``.
+        max_points: thin longer curves to about this many points per class.
+        threshold: binary decision rule of the confusion matrix, ``score > threshold``
+            (multi-class: arg-max).
+
+    Returns:
+        ``{"roc": {fpr, tpr, thresholds, class}, "pr": {precision, recall,
+        thresholds, class}, "confusion": {matrix, labels}}`` for the kinds asked.
+    """
+    unknown = [kind for kind in kinds if kind not in KINDS]
+    if unknown:
+        raise ValueError(f"Unknown curve kind(s) {unknown}; expected some of {list(KINDS)}.")
+    labels, s, y = _classes(y_true, scores, n_classes)
+    columns = [(1, s[:, -1])] if len(labels) == 2 else list(enumerate(s.T))
+    weights = None if sample_weight is None else \
+        np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+    ranked = [kind for kind in ("roc", "pr") if kind in kinds]
+    parts: dict[str, list] = {kind: [] for kind in ranked}
+    for label, column in columns if ranked else []:
+        counts = _counts(*_binary_inputs(y == label, column, weights))  # one sort, two curves
+        for kind in ranked:
+            parts[kind].append((label, (_roc if kind == "roc" else _pr)(counts, max_points)))
+    out = {kind: _concat(parts[kind]) for kind in ranked}
+    if "confusion" in kinds:
+        predicted = (s[:, -1] > threshold).astype(np.int64) if len(labels) == 2 \
+            else np.argmax(s, axis=1)
+        out["confusion"] = confusion(y, predicted, labels, weights)
+    return out
+
+
+def _classes(y_true: np.ndarray, scores: np.ndarray, n_classes: int | None
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(labels, scores as (n, k) float64, y_true as 1-D int64)``, checked."""
+    y = np.asarray(y_true)
+    y = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
+    if y.ndim != 1:
+        raise ValueError(f"y_true must hold integer class labels, shape (n,); received shape "
+                         f"{y.shape} (one-hot labels: pass np.argmax(y, axis=1)).")
+    s = np.asarray(scores, dtype=np.float64)
+    s = s.reshape(len(s), int(np.prod(s.shape[1:]))) if s.ndim else s.reshape(1, 1)
+    n_classes = n_classes if n_classes is not None else max(s.shape[1], 2)
+    if n_classes < 2 or len(s) != len(y) or \
+            s.shape[1] not in ((1, 2) if n_classes == 2 else (n_classes,)):
+        raise ValueError(f"Expected scores of shape ({len(y)},), ({len(y)}, 1) or ({len(y)}, 2) "
+                         f"for 2 classes, ({len(y)}, C) for C > 2; received {s.shape} with "
+                         f"n_classes={n_classes}.")
+    labels = np.arange(n_classes)
+    if not np.isin(y, labels).all():
+        raise ValueError(f"y_true holds labels outside 0..{n_classes - 1}: "
+                         f"{np.setdiff1d(y, labels)[:5].tolist()}.")
+    return labels, s, y.astype(np.int64)
+
+
+def _concat(parts: list[tuple[int, dict[str, np.ndarray]]]) -> dict[str, np.ndarray]:
+    """One curve dict of all classes, with the ``class`` of every point."""
+    out = {name: np.concatenate([curve[name] for _, curve in parts]) for name in parts[0][1]}
+    out["class"] = np.concatenate([np.full(len(next(iter(curve.values()))), label, np.int64)
+                                   for label, curve in parts])
+    return out
