@@ -238,9 +238,9 @@ def test_wide_file_is_capped_with_a_message_naming_metrics(tmp_path, capsys, fig
 
 
 @pytest.mark.parametrize("content, expected", [
-    (b"\xff\xfe\x00\x01binary\x00data", "is not a UTF-8 text file"),
-    ("epoch,loss\n0,0.5\n".encode("utf-16"), "is not a UTF-8 text file"),
-    (b"epoch,loss\n0.0,0.5\n1.5,0.4\n", "must hold integers"),
+    (b"\xff\xfe\x00\x01binary\x00data", "is not UTF-8 text"),
+    ("epoch,loss\n0,0.5\n".encode("utf-16"), "is not UTF-8 text"),
+    (b"epoch,loss\n0.0,0.5\n1.5,0.4\n", "must hold whole numbers"),
     (b"epoch,loss\n0,0.5\n1,0.4,9\n", "odd.csv"),
     (b"", "odd.csv"),
 ])

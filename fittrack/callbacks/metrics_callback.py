@@ -207,7 +207,9 @@ class MetricsCallback(keras.callbacks.Callback):
         if self.csv_path is not None and is_chief():
             self._stream = CsvStream(self.csv_path, self.history)
             self._stream.check_writable()
-            self._stream.start(append=bool(self.append))
+            # Keras gives the callbacks of one fit the same params dict: two callbacks
+            # of this fit on one path are refused, an earlier fit's stream taken over.
+            self._stream.start(append=bool(self.append), owner=self.params)
 
     def _steps_before(self, initial_epoch: int) -> int:
         """Training batches run before this fit: 0, or those of the epochs resumed after."""

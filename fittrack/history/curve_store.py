@@ -209,7 +209,8 @@ class CurveStore:
         arrays["index"] = np.array(json.dumps(index))
         buffer = io.BytesIO()
         np.savez(buffer, **arrays)
-        return atomic_write(path, [buffer.getvalue()])
+        atomic_write(path, [buffer.getvalue()])
+        return Path(path)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> CurveStore:

@@ -142,3 +142,20 @@ def test_in_process_resume_after_an_interrupt_records_each_step_once(binary_data
     on_disk = pd.read_csv(tmp_path / "run.batches.csv")
     assert on_disk["step"].tolist() == steps
     assert load_history(path).epoch == [0, 1, 2]
+
+
+def test_two_callbacks_on_one_path_in_one_fit_are_refused(binary_data, tmp_path):
+    x, y, xv, yv = binary_data
+    model = dense_classifier(5, 1, "sigmoid")
+    model.compile("adam", "binary_crossentropy")
+    path = tmp_path / "run.csv"
+    first = MetricsCallback(["auc"], validation_data=(xv, yv), csv_path=path)
+    second = MetricsCallback(["f1"], validation_data=(xv, yv), csv_path=path)
+    count = CountBatches()
+    with pytest.raises(RuntimeError, match="run.csv"):
+        model.fit(x, y, epochs=2, verbose=0, callbacks=[first, second, count])
+    assert count.batches == 0
+    # the lock was released on the way out: a new fit on the path works
+    third = MetricsCallback(["auc"], validation_data=(xv, yv), csv_path=path)
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[third])
+    assert load_history(path).epoch == [0]
