@@ -24,3 +24,29 @@ def dense_classifier(n_in, n_out, activation, seed=0):
         keras.layers.Dense(n_out, activation=activation),
     ])
     return model
+
+
+def _rows(x):
+    return len(keras.tree.flatten(x)[0])
+
+
+class EvalProbe(keras.callbacks.Callback):
+    """Placed after MetricsCallback: each epoch's logs and, for each named dataset
+    ``(x, y)`` or ``(x, y, sample_weight)``, the model's predictions and Keras'
+    ``evaluate`` on the whole set in one batch."""
+
+    def __init__(self, **datasets):
+        super().__init__()
+        self.datasets = datasets
+        self.logs, self.preds, self.evals = [], [], []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.logs.append(dict(logs or {}))
+        preds, evals = {}, {}
+        for name, (x, y, *w) in self.datasets.items():
+            n = _rows(x)
+            preds[name] = self.model.predict(x, batch_size=n, verbose=0)
+            evals[name] = self.model.evaluate(x, y, sample_weight=w[0] if w else None,
+                                              batch_size=n, verbose=0, return_dict=True)
+        self.preds.append(preds)
+        self.evals.append(evals)
