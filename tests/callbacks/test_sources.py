@@ -105,3 +105,63 @@ def test_empty_tf_dataset_is_rejected():
     ds = tf.data.Dataset.from_tensor_slices((np.zeros((0, 5)), np.zeros(0))).batch(4)
     with pytest.raises(ValueError, match="empty tf.data.Dataset"):
         MetricsCallback(["auc"], validation_data=ds)
+
+
+class ReshufflingBatches:
+    """A generator of 10 batches per pass that reshuffles its rows at each pass, and
+    counts the batches it gives out."""
+
+    def __init__(self, x, y, batch=10, seed=0):
+        self.x, self.y, self.batch = x, y, batch
+        self.rng = np.random.default_rng(seed)
+        self.pulled, self.passes = 0, []
+
+    def __iter__(self):
+        while True:
+            order = self.rng.permutation(len(self.x))
+            self.passes.append(order)
+            for i in range(0, len(order), self.batch):
+                rows = order[i:i + self.batch]
+                self.pulled += 1
+                yield self.x[rows], self.y[rows]
+
+
+def test_a_generator_is_read_exactly_steps_batches_per_evaluation(binary_data):
+    x, y, xv, yv = binary_data                     # 100 validation rows: 10 batches a pass
+    source = ReshufflingBatches(xv, yv)
+    cb = MetricsCallback(["auc", "accuracy"], validation_data=iter(source),
+                         validation_steps=10)
+    probe = Probe(xv)
+    trained_model(x, y).fit(x, y, epochs=3, verbose=0, callbacks=[cb, probe])
+    assert source.pulled == 30                     # the check's batch is the first evaluated
+    for logs, (pred,) in zip(probe.logs, probe.preds):
+        p = pred[:, 0]
+        assert logs["val_auc"] == pytest.approx(roc_auc_score(yv, p), abs=1e-12)
+        assert logs["val_accuracy"] == pytest.approx(np.mean((p > 0.5) == yv), abs=1e-12)
+    assert len(source.passes) == 3                 # each evaluation read one whole pass
+
+
+@pytest.mark.parametrize("make", [
+    lambda xv, yv: tf.data.Dataset.from_tensor_slices((xv, yv)).filter(lambda a, b: False)
+    .batch(8),
+    lambda xv, yv: (b for b in []),
+])
+def test_an_empty_stream_fails_before_training_with_a_clear_message(binary_data, make):
+    x, y, xv, yv = binary_data
+    with pytest.raises(ValueError, match="nothing to evaluate"):
+        cb = MetricsCallback(["auc"], validation_data=make(xv, yv), validation_steps=3)
+        trained_model(x, y).fit(x, y, epochs=1, verbose=0, callbacks=[cb])
+
+
+@pytest.mark.parametrize("kind", ["scipy", "tf"])
+def test_sparse_inputs_are_accepted(binary_data, kind):
+    from scipy import sparse
+
+    x, y, xv, yv = binary_data
+    xv_sparse = np.where(np.abs(xv) > 0.7, xv, 0).astype("float32")
+    given = sparse.csr_matrix(xv_sparse) if kind == "scipy" else tf.sparse.from_dense(xv_sparse)
+    cb = MetricsCallback(["auc"], validation_data=(given, yv))
+    probe = Probe(xv_sparse)
+    trained_model(x, y).fit(x, y, epochs=1, verbose=0, callbacks=[cb, probe])
+    assert probe.logs[0]["val_auc"] == pytest.approx(
+        roc_auc_score(yv, probe.preds[0][0][:, 0]), abs=1e-12)
