@@ -30,7 +30,6 @@ from fittrack.metrics.context import EvalContext
 from fittrack.metrics.task import check_sparse_labels, is_sparse
 
 TOP_K = 5
-_warned_multilabel = False
 
 
 def accuracy_variant(y_true: np.ndarray, y_pred: np.ndarray) -> str:
@@ -85,14 +84,12 @@ def subset_accuracy(ctx: EvalContext) -> float:
 
 
 def _warn_multilabel_once() -> None:
-    global _warned_multilabel
-    if not _warned_multilabel:
-        _warned_multilabel = True
-        warnings.warn(
-            "'accuracy' on a multi-label output (several sigmoid units, 0/1 label rows) is "
-            "the per-label binary accuracy, as tf.keras 2 computed it (Keras 3's shape "
-            "rule would give the arg-max accuracy). Ask for 'subset_accuracy' for the "
-            "exact-match ratio (scikit-learn's accuracy_score).", UserWarning, stacklevel=4)
+    """One warning per process (Python shows a repeated warning once)."""
+    warnings.warn(
+        "'accuracy' on a multi-label output (several sigmoid units, 0/1 label rows) is "
+        "the per-label binary accuracy, as tf.keras 2 computed it (Keras 3's shape "
+        "rule would give the arg-max accuracy). Ask for 'subset_accuracy' for the "
+        "exact-match ratio (scikit-learn's accuracy_score).", UserWarning, stacklevel=4)
 
 
 def _in_top_k(targets: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
