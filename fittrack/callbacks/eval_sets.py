@@ -16,7 +16,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from fittrack.callbacks.data import ArrayData, concat_trees, leaves, n_rows, tak
 from fittrack.callbacks.evaluation import Chunk
 from fittrack.callbacks.inference import BatchedInputs, Predictor
 from fittrack.callbacks.streams import StreamData
+
+#: the compiled losses' targets in a batch's ``y`` (None before Keras built the losses)
+LossTargets = Callable[[Any], "list[np.ndarray] | None"]
 
 
 class EvalSet(Protocol):
@@ -37,8 +40,9 @@ class EvalSet(Protocol):
     def head(self, predictor: Predictor, model: Any) -> Chunk:
         """The first batch's targets, weights and predictions."""
 
-    def chunks(self, predictor: Predictor, model: Any) -> list[Chunk]:
-        """Every row of the dataset, predicted."""
+    def chunks(self, predictor: Predictor, model: Any,
+               loss_targets: LossTargets | None = None) -> list[Chunk]:
+        """Every row of the dataset, predicted (with the losses' values, given their targets)."""
 
 
 class ArraySet:
@@ -57,8 +61,11 @@ class ArraySet:
         return Chunk(take_rows(self.data.y, rows), predicted,
                      take_rows(self.data.sample_weight, rows), head.n_rows)
 
-    def chunks(self, predictor: Predictor, model: Any) -> list[Chunk]:
-        predicted = predictor.predict(model, self.batched, self.key)
+    def chunks(self, predictor: Predictor, model: Any,
+               loss_targets: LossTargets | None = None) -> list[Chunk]:
+        targets = None if loss_targets is None else loss_targets(self.data.y)
+        batched = None if targets is None else self.batched.like(targets)
+        predicted = predictor.predict(model, self.batched, self.key, batched)
         return [Chunk(self.data.y, predicted, self.data.sample_weight, self.data.n_rows)]
 
     def monitor(self, size: int, rng: np.random.Generator) -> MonitorPart:
@@ -81,12 +88,14 @@ class StreamSet:
         rows = n_rows(y)
         return Chunk(y, predictor.predict_batch(model, x, rows), w, rows)
 
-    def chunks(self, predictor: Predictor, model: Any) -> list[Chunk]:
+    def chunks(self, predictor: Predictor, model: Any,
+               loss_targets: LossTargets | None = None) -> list[Chunk]:
         """One pass of exactly ``steps`` batches (the whole source without steps)."""
         out = []
         for x, y, w in self.data.batches():
             rows = n_rows(y)
-            out.append(Chunk(y, predictor.predict_batch(model, x, rows), w, rows))
+            targets = None if loss_targets is None else loss_targets(y)
+            out.append(Chunk(y, predictor.predict_batch(model, x, rows, targets), w, rows))
         if not out:
             raise ValueError(f"{self.role} produced no batches at this evaluation; a source "
                              "must give at least one batch each time it is read.")
@@ -123,6 +132,7 @@ class MonitorGroup:
         self.parts = parts
         blocks = [(i, b) for i, part in enumerate(parts) for b in part.blocks]
         self.units = []   # (BatchedInputs, [(part index, block, start row)])
+        self._targets: list | None = None   # per unit: the losses' targets, batched
         for signature in dict.fromkeys(_signature(b.x) for _, b in blocks):
             members = [(i, b) for i, b in blocks if _signature(b.x) == signature]
             starts = np.cumsum([0] + [b.n_rows for _, b in members])
@@ -133,18 +143,28 @@ class MonitorGroup:
             self.units.append((batched, [(i, b, int(s)) for (i, b), s in
                                          zip(members, starts[:-1])]))
 
-    def results(self, predictor: Predictor, model: Any) -> list[tuple[MonitorPart, list[Chunk]]]:
+    def results(self, predictor: Predictor, model: Any, loss_targets: LossTargets | None = None
+                ) -> list[tuple[MonitorPart, list[Chunk]]]:
         """Each dataset's subset with its chunks."""
+        if self._targets is None and loss_targets is not None:
+            self._targets = self._batched_targets(loss_targets)
         chunks: list[list[Chunk]] = [[] for _ in self.parts]
         for n, (batched, members) in enumerate(self.units):
-            predicted = predictor.predict(model, batched, f"monitors_{n}")
+            targets = None if self._targets is None else self._targets[n]
+            predicted = predictor.predict(model, batched, f"monitors_{n}", targets)
             for i, block, start in members:
-                stop = start + block.n_rows
-                part = type(predicted)([(k, a[start:stop]) for k, a in predicted.outputs],
-                                       [None if m is None else m[start:stop]
-                                        for m in predicted.masks], predicted.regularization)
-                chunks[i].append(Chunk(block.y, part, block.sample_weight, block.n_rows))
+                chunks[i].append(Chunk(block.y, predicted.rows(start, start + block.n_rows),
+                                       block.sample_weight, block.n_rows))
         return list(zip(self.parts, chunks))
+
+    def _batched_targets(self, loss_targets: LossTargets) -> list | None:
+        out = []
+        for batched, members in self.units:
+            parts = [loss_targets(block.y) for _, block, _ in members]
+            if parts[0] is None:
+                return None
+            out.append(batched.like([np.concatenate(p) for p in zip(*parts)]))
+        return out
 
 
 def _signature(x: Any) -> tuple:

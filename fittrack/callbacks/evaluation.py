@@ -55,6 +55,12 @@ class LossPlan:
                             if (i := path_index(e.path, keys)) is not None]
         return True
 
+    def targets(self, plan: OutputPlan, y: Any, role: str) -> list[np.ndarray] | None:
+        """Each compiled loss's targets in ``y`` (for the inference step), or None."""
+        if not self.entries:
+            return None
+        return [np.asarray(plan.target(y, position, role)) for position, _, _ in self.entries]
+
     def evaluate(self, plan: OutputPlan, chunks: list[Chunk], prefix: str,
                  role: str) -> dict[str, float]:
         """``{prefix + "loss": total}`` and, with several losses, ``<output>_loss`` keys."""
@@ -62,13 +68,14 @@ class LossPlan:
             return {}
         out, total = {}, 0.0
         names = plan.names
-        for position, loss, weight in self.entries:
+        for i, (position, loss, weight) in enumerate(self.entries):
             terms = LossTerms(loss)
             for c in chunks:
                 w = plan.weight(c.weights, position, role)
+                values = c.predicted.loss_values
                 terms.add(plan.target(c.y, position, role), c.predicted.outputs[position][1],
                           None if w is None else np.asarray(w, dtype=np.float64),
-                          c.predicted.masks[position])
+                          c.predicted.masks[position], None if values is None else values[i])
             value = terms.value()
             if len(self.entries) > 1:
                 out[f"{prefix}{names[position]}_loss"] = value

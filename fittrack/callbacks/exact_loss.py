@@ -14,7 +14,7 @@ float32 rounding.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import keras
@@ -35,24 +35,32 @@ class LossTerms:
     size: int = 0              # every element
     weight_sum: float = 0.0    # sum(w * m)
     masked: bool = False
-    chunks: list = field(default_factory=list, repr=False)
 
     def add(self, y_true: Any, y_pred: np.ndarray, sample_weight: np.ndarray | None,
-            mask: np.ndarray | None) -> None:
-        """Add one chunk of rows (targets, outputs, weights, output mask)."""
+            mask: np.ndarray | None, values: np.ndarray | None = None) -> None:
+        """Add one chunk of rows (targets, outputs, weights, output mask); ``values``
+        are the loss's unreduced values when the inference step computed them."""
+        if values is not None:
+            self._add(values, mask, sample_weight)
+            return
         for start in range(0, len(y_pred), CHUNK_ROWS):
             rows = slice(start, start + CHUNK_ROWS)
-            values, out_mask = per_element(self.loss, _take(y_true, rows), y_pred[rows])
-            m = _combine(None if mask is None else mask[rows], out_mask, values.shape)
-            w = None if sample_weight is None else _weights(sample_weight[rows], values.shape)
-            self.masked = self.masked or m is not None
-            wm = np.ones(values.shape) if w is None else w
-            if m is not None:
-                wm = wm * m
-            self.weighted += float(np.sum(values * wm))
-            self.valid += float(values.size if m is None else m.sum())
-            self.size += int(values.size)
-            self.weight_sum += float(np.sum(wm))
+            chunk, out_mask = per_element(self.loss, _take(y_true, rows), y_pred[rows])
+            m = _combine(None if mask is None else mask[rows], out_mask, chunk.shape)
+            self._add(chunk, m, None if sample_weight is None else sample_weight[rows])
+
+    def _add(self, values: np.ndarray, mask: np.ndarray | None,
+             sample_weight: np.ndarray | None) -> None:
+        m = None if mask is None else _shaped(mask, values.shape).astype(np.float64)
+        w = None if sample_weight is None else _weights(sample_weight, values.shape)
+        self.masked = self.masked or m is not None
+        wm = np.ones(values.shape) if w is None else w
+        if m is not None:
+            wm = wm * m
+        self.weighted += float(np.sum(values * wm))
+        self.valid += float(values.size if m is None else m.sum())
+        self.size += int(values.size)
+        self.weight_sum += float(np.sum(wm))
 
     def value(self) -> float:
         """The reduced loss (NaN without rows)."""
@@ -90,7 +98,7 @@ def _combine(mask: np.ndarray | None, out_mask: np.ndarray | None,
     combined = masks[0]
     for other in masks[1:]:
         combined = combined & other
-    return combined.astype(np.float64)
+    return combined
 
 
 def _shaped(mask: np.ndarray, shape: tuple) -> np.ndarray:
@@ -113,13 +121,3 @@ def _weights(w: np.ndarray, shape: tuple) -> np.ndarray:
 
 def _divide(num: float, den: float) -> float:
     return num / den if den else 0.0
-
-
-def weight_regularization(model: Any) -> float:
-    """The weight regularisers' total at the current weights (no forward pass)."""
-    total = 0.0
-    for variable in model.trainable_variables:
-        regularizer = getattr(variable, "regularizer", None)
-        if regularizer is not None:
-            total += float(keras.ops.convert_to_numpy(regularizer(variable)))
-    return total

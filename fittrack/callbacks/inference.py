@@ -52,7 +52,13 @@ class BatchedInputs:
         self.batches = [self._batch(x, start) for start in
                         range(0, n_rows, self.batch_rows)]
 
-    def head(self) -> "BatchedInputs":
+    def like(self, x: Any) -> BatchedInputs:
+        """Other arrays of the same rows (the targets), batched as these inputs are."""
+        other = copy.copy(self)
+        other.batches = [other._batch(x, start) for start in range(0, self.n_rows, self.batch_rows)]
+        return other
+
+    def head(self) -> BatchedInputs:
         """Only the first batch (predicted once by the checks before training)."""
         head = copy.copy(self)
         head.batches = self.batches[:1]
@@ -114,11 +120,20 @@ def has_activity_regularizer(model: Any) -> bool:
 
 @dataclass
 class Predicted:
-    """A dataset's outputs ``[(key, array)]``, their masks, and its regularisation loss."""
+    """A dataset's outputs ``[(key, array)]``, their masks, its regularisation loss,
+    and each compiled loss's unreduced values (when the targets were given)."""
 
     outputs: list[tuple[Any, np.ndarray]]
     masks: list[np.ndarray | None]
     regularization: float
+    loss_values: list[np.ndarray] | None = None
+
+    def rows(self, start: int, stop: int) -> Predicted:
+        """The rows ``start:stop`` (views)."""
+        cut = lambda a: None if a is None else a[start:stop]  # noqa: E731
+        return Predicted([(k, a[start:stop]) for k, a in self.outputs],
+                         [cut(m) for m in self.masks], self.regularization,
+                         None if self.loss_values is None else [cut(v) for v in self.loss_values])
 
 
 class Predictor:
@@ -140,8 +155,10 @@ class Predictor:
             self._step = InferenceStep(model, carry_state=bool(stateful_layers(model)))
         return self._step
 
-    def predict(self, model: Any, batched: BatchedInputs, key: str) -> Predicted:
-        """The model's outputs for every row of ``batched``."""
+    def predict(self, model: Any, batched: BatchedInputs, key: str,
+                targets: BatchedInputs | None = None) -> Predicted:
+        """The model's outputs for every row of ``batched`` (and the compiled losses'
+        values, given the targets batched the same way)."""
         step = self.step(model)
         buffers: list[np.ndarray | None] | None = None
         keys: list = []
@@ -149,34 +166,34 @@ class Predictor:
         with inference_mode(model):
             step.begin()
             for i, batch in enumerate(batched.batches):
-                result = step(batch)
+                result = step(batch, None if targets is None else targets.batches[i])
                 if buffers is None:
                     keys = [k for k, _ in result.outputs]
                     buffers = self._buffers_for(key, result, batched.n_rows)
                 start = i * batched.batch_rows
                 stop = min(start + batched.batch_rows, batched.n_rows)
-                arrays = [a for _, a in result.outputs] + result.masks
-                for buf, arr in zip(buffers, arrays):
+                for buf, arr in zip(buffers, _arrays(result)):
                     if buf is not None:
                         buf[start:stop] = arr[: stop - start]
                 reg += (stop - start) * result.regularization
-        n_out = len(keys)
         assert buffers is not None
-        return Predicted(list(zip(keys, buffers[:n_out])), buffers[n_out:],
-                         reg / max(batched.n_rows, 1))
+        n_out, n_masks = len(keys), len(keys)
+        values = buffers[n_out + n_masks:]
+        return Predicted(list(zip(keys, buffers[:n_out])), buffers[n_out:n_out + n_masks],
+                         reg / max(batched.n_rows, 1), values if values else None)
 
-    def predict_batch(self, model: Any, x: Any, rows: int) -> Predicted:
+    def predict_batch(self, model: Any, x: Any, rows: int,
+                      targets: list | None = None) -> Predicted:
         """One batch of a streamed source (the first ``rows`` rows of the outputs)."""
         step = self.step(model)
         with inference_mode(model):
             step.begin()
-            result = step(x)
-        return Predicted([(k, a[:rows]) for k, a in result.outputs],
-                         [None if m is None else m[:rows] for m in result.masks],
-                         result.regularization)
+            result = step(x, targets)
+        return Predicted([(k, a) for k, a in result.outputs], result.masks,
+                         result.regularization, result.loss_values).rows(0, rows)
 
     def _buffers_for(self, key: str, result: Any, n_rows: int) -> list[np.ndarray | None]:
-        arrays = [a for _, a in result.outputs] + result.masks
+        arrays = _arrays(result)
         cached = self._buffers.get(key)
         if cached is not None and len(cached) == len(arrays) and all(
                 (b is None and a is None) or (b is not None and a is not None
@@ -188,3 +205,8 @@ class Predictor:
                    for a in arrays]
         self._buffers[key] = buffers
         return buffers
+
+
+def _arrays(result: Any) -> list[np.ndarray | None]:
+    """A step's outputs, masks and loss values, in one list (the buffer order)."""
+    return [a for _, a in result.outputs] + result.masks + list(result.loss_values or [])

@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
@@ -255,7 +256,7 @@ class MetricsCallback(keras.callbacks.Callback):
         if not self._plan.outputs:
             self._bind(model, head, role)
         checks.check_chunk(self._plan, head, role)
-        self._losses.attach(model, self._plan.keys)
+        self._attach_losses(model)
         checks.dry_run(self._plan, self._losses, head, DRY_RUN_ROWS, role)
 
     def _bind(self, model: Any, head: Chunk, role: str) -> None:
@@ -277,11 +278,20 @@ class MetricsCallback(keras.callbacks.Callback):
             self.history.set_greater_is_better(k + KERAS_SUFFIX, greater)
 
     # ----- evaluation -----
+    def _attach_losses(self, model: Any) -> None:
+        """Find the compiled losses once Keras has built them; the step computes them."""
+        if self._losses.entries is None and self._losses.attach(model, self._plan.keys):
+            self._predictor.step(model).set_losses(
+                [(position, loss) for position, loss, _ in self._losses.entries or []])
+
+    def _loss_targets(self, role: str) -> Any:
+        return functools.partial(self._losses.targets, self._plan, role=role)
+
     def _evaluate(self, sets: list, model: Any) -> dict[str, float]:
+        self._attach_losses(model)
         values: dict[str, float] = {}
         for s in sets:
-            chunks = s.chunks(self._predictor, model)
-            self._losses.attach(model, self._plan.keys)
+            chunks = s.chunks(self._predictor, model, self._loss_targets(s.role))
             values.update(evaluate_chunks(self._plan, self._losses, chunks, s.prefix, s.role,
                                           s.where))
         return values
@@ -290,10 +300,11 @@ class MetricsCallback(keras.callbacks.Callback):
         # On JAX, self.model writes the training state back into the variables;
         # the step reads it where Keras keeps it instead (stateful RNNs need the sync).
         model = self.model if stateful_layers(self._model) else self._model
+        self._attach_losses(model)
         values: dict[str, float] = {}
         assert self._monitors is not None
-        for part, chunks in self._monitors.results(self._predictor, model):
-            self._losses.attach(model, self._plan.keys)
+        targets = self._loss_targets("monitor subsets") if self._losses.entries else None
+        for part, chunks in self._monitors.results(self._predictor, model, targets):
             values.update(evaluate_chunks(self._plan, self._losses, chunks, part.prefix,
                                           part.role, part.where))
         return values

@@ -12,7 +12,9 @@ one compiled function, built once per ``fit`` and reused every epoch:
 - TensorFlow: ``tf.function(reduce_retracing=True)`` around ``model(x)``;
 - PyTorch: ``model(x)`` under ``torch.no_grad()``.
 
-Half-precision outputs (mixed precision) are cast to float32 inside the step.
+Half-precision outputs (mixed precision) are cast to float32 after the step,
+in NumPy: a cast inside the compiled function would let the compiler skip the
+rounding to half precision, and the scores would not be the model's own.
 """
 
 from __future__ import annotations
@@ -30,15 +32,21 @@ HALF = ("float16", "bfloat16")
 
 @dataclass
 class StepResult:
-    """One batch's outputs ``[(key, array)]``, their masks, and ``sum(model.losses)``."""
+    """One batch's outputs ``[(key, array)]``, their masks, ``sum(model.losses)``,
+    and each compiled loss's unreduced values (when targets were given)."""
 
     outputs: list[tuple[Any, np.ndarray]]
     masks: list[np.ndarray | None]
     regularization: float
+    loss_values: list[np.ndarray] | None = None
 
 
 class InferenceStep:
     """``step(x) -> StepResult`` for one model, compiled on first use.
+
+    With :meth:`set_losses` and targets, each compiled loss's unreduced values
+    are computed in the same call as the outputs: TensorFlow's cross-entropies
+    then see the logits behind a sigmoid or softmax output, as in ``evaluate``.
 
     Args:
         model: the Keras model.
@@ -50,29 +58,41 @@ class InferenceStep:
         self.model = model
         self.carry_state = carry_state
         self._backend = keras.backend.backend()
-        self._fn: Any = None
+        self._fns: dict[bool, Any] = {}
         self._carry: list | None = None
+        self.losses: list[tuple[int, Any]] = []
+
+    def set_losses(self, losses: list[tuple[int, Any]]) -> None:
+        """The compiled loss of each output position (computed when targets are given)."""
+        self.losses = list(losses)
+        self._fns.pop(True, None)
 
     def begin(self) -> None:
         """Start a pass over a dataset (a stateful model starts from its current states)."""
         self._carry = None
 
-    def __call__(self, x: Any) -> StepResult:
-        if self._fn is None:
-            self._fn = self._compile()
+    def __call__(self, x: Any, targets: list | None = None) -> StepResult:
+        with_loss = bool(self.losses) and targets is not None
+        fn = self._fns.get(with_loss)
+        if fn is None:
+            fn = self._fns[with_loss] = self._compile()
+        targets = targets if with_loss else None
         if self._backend == "jax":
             trainable, non_trainable = compat.jax_variables(self.model)
             if self.carry_state and self._carry is not None:
                 non_trainable = self._carry
-            y, masks, reg, new_state = self._fn(trainable, non_trainable, x)
+            y, masks, reg, values, new_state = fn(trainable, non_trainable, x, targets)
             if self.carry_state:
                 self._carry = new_state
         else:
-            y, masks, reg = self._fn(x)
-        return StepResult(_pairs(y, keras.ops.convert_to_numpy),
+            y, masks, reg, values = fn(x, targets)
+        return StepResult(_pairs(y, _to_numpy),
                           [None if m is None else keras.ops.convert_to_numpy(m)
                            for _, m in _pairs(masks, None)],
-                          float(keras.ops.convert_to_numpy(reg)))
+                          float(keras.ops.convert_to_numpy(reg)),
+                          None if values is None else [
+                              np.asarray(keras.ops.convert_to_numpy(v), dtype=np.float64)
+                              for v in values])
 
     # ----- per backend -----
     def _compile(self) -> Any:
@@ -88,34 +108,51 @@ class InferenceStep:
             return self._torch_body
         return self._eager_body
 
-    def _jax_body(self, trainable: list, non_trainable: list, x: Any) -> tuple:
+    def _jax_body(self, trainable: list, non_trainable: list, x: Any, targets: Any) -> tuple:
         kwargs = {"training": False} if getattr(self.model, "_call_has_training_arg", True) else {}
         y, new_state, losses = self.model.stateless_call(
             trainable, non_trainable, x, return_losses=True, **kwargs)
-        return (*self._finish(y, losses), new_state)
+        return (*self._finish(y, losses, targets), new_state)
 
-    def _jax_stateless(self, trainable: list, non_trainable: list, x: Any) -> tuple:
-        return (*self._jax_body(trainable, non_trainable, x)[:3], None)
+    def _jax_stateless(self, trainable: list, non_trainable: list, x: Any, targets: Any) -> tuple:
+        return (*self._jax_body(trainable, non_trainable, x, targets)[:4], None)
 
-    def _eager_body(self, x: Any) -> tuple:
+    def _eager_body(self, x: Any, targets: Any) -> tuple:
         y = self.model(x, training=False)
-        return self._finish(y, self.model.losses)
+        return self._finish(y, self.model.losses, targets)
 
-    def _torch_body(self, x: Any) -> tuple:
+    def _torch_body(self, x: Any, targets: Any) -> tuple:
         import torch
 
         with torch.no_grad():
-            return self._eager_body(x)
+            return self._eager_body(x, targets)
 
-    @staticmethod
-    def _finish(y: Any, losses: list) -> tuple:
+    def _finish(self, y: Any, losses: list, targets: Any) -> tuple:
         masks = keras.tree.map_structure(compat.get_keras_mask, y)
-        y = keras.tree.map_structure(
-            lambda t: keras.ops.cast(t, "float32") if keras.backend.standardize_dtype(t.dtype)
-            in HALF else t, y)
         reg = keras.ops.sum(keras.ops.stack([keras.ops.cast(v, "float32") for v in losses])) \
             if losses else keras.ops.zeros((), dtype="float32")
-        return y, masks, reg
+        values = None
+        if targets is not None:
+            leaves = [leaf for _, leaf in _pairs(y, None)]
+            values = [_unreduced(loss, t, leaves[position])
+                      for (position, loss), t in zip(self.losses, targets)]
+        return y, masks, reg, values
+
+
+def _unreduced(loss: Any, y_true: Any, y_pred: Any) -> Any:
+    """A Loss object's per-element values, with the conversions its ``__call__`` makes
+    (a tensor already in the loss dtype stays the same object, logits attached)."""
+    dtype = getattr(loss, "dtype", None) or keras.backend.floatx()
+    return loss.call(keras.ops.convert_to_tensor(y_true, dtype=dtype),
+                     keras.ops.convert_to_tensor(y_pred, dtype=dtype))
+
+
+def _to_numpy(tensor: Any) -> np.ndarray:
+    """A NumPy array; float16/bfloat16 outputs become float32 (exactly)."""
+    array = np.asarray(keras.ops.convert_to_numpy(tensor))
+    if array.dtype.name in HALF:
+        array = array.astype(np.float32)
+    return array
 
 
 def _pairs(structure: Any, convert: Any) -> list[tuple[Any, Any]]:
