@@ -44,6 +44,20 @@ def check_from_logits(value: Any) -> None:
                     f"or a dict {{output_name: bool}}; received {value!r}.")
 
 
+def check_curves(value: Any) -> list[str]:
+    """``curves=``: False, True, or a list of ``"roc"``, ``"pr"``, ``"confusion"``."""
+    kinds = ["roc", "pr", "confusion"]
+    if value is False or value is None:
+        return []
+    if value is True:
+        return kinds
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, (list, tuple)) and value and all(v in kinds for v in value):
+        return list(dict.fromkeys(value))
+    raise ValueError(f"curves must be True, False, or a list of {kinds}; received {value!r}.")
+
+
 def from_logits_for(value: Any, output: str | None) -> bool | None:
     """The user's ``from_logits`` for one output (None: read it from the model)."""
     if isinstance(value, Mapping):

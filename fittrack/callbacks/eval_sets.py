@@ -40,9 +40,14 @@ class EvalSet(Protocol):
     def head(self, predictor: Predictor, model: Any) -> Chunk:
         """The first batch's targets, weights and predictions."""
 
-    def chunks(self, predictor: Predictor, model: Any,
-               loss_targets: LossTargets | None = None) -> list[Chunk]:
-        """Every row of the dataset, predicted (with the losses' values, given their targets)."""
+    def chunks(self, predictor: Predictor, model: Any, loss_targets: LossTargets | None = None,
+               on_batch: Callable[[], None] | None = None) -> list[Chunk]:
+        """Every row of the dataset, predicted (with the losses' values, given their targets);
+        ``on_batch`` is called after each batch."""
+
+    @property
+    def n_batches(self) -> int | None:
+        """Batches per evaluation (None: unknown until read)."""
 
 
 class ArraySet:
@@ -61,12 +66,16 @@ class ArraySet:
         return Chunk(take_rows(self.data.y, rows), predicted,
                      take_rows(self.data.sample_weight, rows), head.n_rows)
 
-    def chunks(self, predictor: Predictor, model: Any,
-               loss_targets: LossTargets | None = None) -> list[Chunk]:
+    def chunks(self, predictor: Predictor, model: Any, loss_targets: LossTargets | None = None,
+               on_batch: Callable[[], None] | None = None) -> list[Chunk]:
         targets = None if loss_targets is None else loss_targets(self.data.y)
         batched = None if targets is None else self.batched.like(targets)
-        predicted = predictor.predict(model, self.batched, self.key, batched)
+        predicted = predictor.predict(model, self.batched, self.key, batched, on_batch)
         return [Chunk(self.data.y, predicted, self.data.sample_weight, self.data.n_rows)]
+
+    @property
+    def n_batches(self) -> int | None:
+        return len(self.batched.batches)
 
     def monitor(self, size: int, rng: np.random.Generator) -> MonitorPart:
         """A seeded subset of ``size`` rows (all rows if fewer)."""
@@ -88,18 +97,24 @@ class StreamSet:
         rows = n_rows(y)
         return Chunk(y, predictor.predict_batch(model, x, rows), w, rows)
 
-    def chunks(self, predictor: Predictor, model: Any,
-               loss_targets: LossTargets | None = None) -> list[Chunk]:
+    def chunks(self, predictor: Predictor, model: Any, loss_targets: LossTargets | None = None,
+               on_batch: Callable[[], None] | None = None) -> list[Chunk]:
         """One pass of exactly ``steps`` batches (the whole source without steps)."""
         out = []
         for x, y, w in self.data.batches():
             rows = n_rows(y)
             targets = None if loss_targets is None else loss_targets(y)
             out.append(Chunk(y, predictor.predict_batch(model, x, rows, targets), w, rows))
+            if on_batch is not None:
+                on_batch()
         if not out:
             raise ValueError(f"{self.role} produced no batches at this evaluation; a source "
                              "must give at least one batch each time it is read.")
         return out
+
+    @property
+    def n_batches(self) -> int | None:
+        return self.data.steps
 
     def monitor(self, size: int, rng: np.random.Generator) -> MonitorPart:
         """``size`` rows drawn with ``rng`` in one pass, kept in memory."""

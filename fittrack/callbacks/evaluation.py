@@ -21,7 +21,8 @@ from fittrack.callbacks.exact_loss import LossTerms
 from fittrack.callbacks.inference import Predicted
 from fittrack.callbacks.outputs import OutputPlan
 from fittrack.callbacks.problems import path_index
-from fittrack.metrics import MetricError, evaluate
+from fittrack.metrics import EvalContext, MetricError, evaluate
+from fittrack.metrics.curve_points import curves_for
 from fittrack.metrics.rows import unmasked_rows
 
 
@@ -96,6 +97,27 @@ def evaluate_chunks(plan: OutputPlan, losses: LossPlan, chunks: list[Chunk], pre
                                on_error=on_error, problem=o.problem))
     values.update(_loss(plan, losses, chunks, prefix, role, where, on_error))
     return values
+
+
+def curves_of(plan: OutputPlan, chunks: list[Chunk], role: str, kinds: list[str]
+              ) -> dict[str | None, dict]:
+    """ROC/PR curves and confusion matrices of each binary or multi-class output:
+    ``{output name: curves}`` on the rows the metrics score (probabilities)."""
+    out: dict[str | None, dict] = {}
+    for o in plan.outputs:
+        if o.problem.task not in ("binary", "multiclass"):
+            continue
+        y, p, w = _rows(plan, o.position, chunks, role)
+        try:
+            ctx = EvalContext(y, p, w, problem=o.problem)
+            scores = ctx.probs.reshape(-1, ctx.probs.shape[-1])
+            if not np.isfinite(scores).all():
+                raise ValueError("the predictions hold NaN or infinite values")
+            out[o.name] = curves_for(ctx.true_labels, scores, ctx.weights, ctx.n_classes, kinds)
+        except (ValueError, TypeError) as err:
+            warnings.warn(f"No curves for {role}{f' output {o.name!r}' if o.name else ''} at "
+                          f"this epoch: {err}.", RuntimeWarning, stacklevel=2)
+    return out
 
 
 def _rows(plan: OutputPlan, position: int, chunks: list[Chunk], role: str) -> tuple:

@@ -22,7 +22,7 @@ import contextlib
 import copy
 import math
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import keras
 import numpy as np
@@ -156,7 +156,8 @@ class Predictor:
         return self._step
 
     def predict(self, model: Any, batched: BatchedInputs, key: str,
-                targets: BatchedInputs | None = None) -> Predicted:
+                targets: BatchedInputs | None = None,
+                on_batch: Callable[[], None] | None = None) -> Predicted:
         """The model's outputs for every row of ``batched`` (and the compiled losses'
         values, given the targets batched the same way)."""
         step = self.step(model)
@@ -176,6 +177,8 @@ class Predictor:
                     if buf is not None:
                         buf[start:stop] = arr[: stop - start]
                 reg += (stop - start) * result.regularization
+                if on_batch is not None:
+                    on_batch()
         assert buffers is not None
         n_out, n_masks = len(keys), len(keys)
         values = buffers[n_out + n_masks:]

@@ -9,36 +9,36 @@ Example:
     >>> cb = MetricsCallback(["accuracy", "auc"], train_data=(x, y), validation_data=(x, y))
     >>> _ = model.fit(x, y, epochs=2, verbose=0, callbacks=[cb])
     >>> cb.history.keys()
-    ['loss', 'accuracy', 'auc', 'val_accuracy', 'val_auc', 'val_loss', 'loss_keras']
+    ['loss', 'accuracy', 'auc', 'val_accuracy', 'val_auc', 'val_loss', 'loss_keras', 'eval_seconds']
     >>> len(cb.history["val_auc"])
     2
 """
 
 from __future__ import annotations
 
-import functools
 import os
+import time
 from typing import Any
 
 import keras
 import numpy as np
 
-from fittrack.callbacks import checks, compat, monitors, resume
-from fittrack.callbacks.arguments import (check_from_logits, check_int, from_logits_for,
+from fittrack.callbacks import compat, monitors, resume
+from fittrack.callbacks.arguments import (check_curves, check_from_logits, check_int,
                                           parse_source, warn_unknown_directions)
 from fittrack.callbacks.distribution import is_chief
 from fittrack.callbacks.eval_sets import MonitorGroup, build_set
-from fittrack.callbacks.evaluation import Chunk, LossPlan, evaluate_chunks
-from fittrack.callbacks.inference import (DEFAULT_BATCH_SIZE, Predictor, fixed_batch_size,
+from fittrack.callbacks.evaluator import Evaluator
+from fittrack.callbacks.inference import (DEFAULT_BATCH_SIZE, fixed_batch_size,
                                           has_activity_regularizer, stateful_layers)
 from fittrack.callbacks.logs import KERAS_SUFFIX, merge_into_logs
 from fittrack.callbacks.outputs import OutputPlan
-from fittrack.callbacks.problems import decide, losses_by_output, output_activation, output_layers
+from fittrack.callbacks.progress import Progress
 from fittrack.callbacks.schedule import Schedule
 from fittrack.history import CsvStream, MetricHistory
-from fittrack.metrics import EvalContext, Problem
 
-DRY_RUN_ROWS = 256
+#: the store's key for how long each evaluation took (seconds); not a metric
+EVAL_SECONDS = "eval_seconds"
 
 
 class MetricsCallback(keras.callbacks.Callback):
@@ -86,6 +86,10 @@ class MetricsCallback(keras.callbacks.Callback):
         seed: seed of the monitor subsets.
         train_steps, validation_steps: batches read from a streamed source at
             each evaluation; required for sources that do not end.
+        curves: True, or some of ``["roc", "pr", "confusion"]``: keep the ROC
+            curve, the PR curve and the confusion matrix of every dataset and
+            classification output at each evaluated epoch
+            (:meth:`MetricHistory.curve`, ``<stem>.curves.npz`` beside the CSV).
         from_logits: None (read it from the compiled loss of each output), True
             or False, or ``{output_name: bool}``: whether the outputs are
             logits. Score-based metrics then get sigmoid/softmax
@@ -104,8 +108,8 @@ class MetricsCallback(keras.callbacks.Callback):
                  epoch_frequency: int = 1, batch_size: int | None = None,
                  csv_path: str | os.PathLike | None = None, append: bool | str = False,
                  seed: int = 0, *, from_logits: bool | dict | None = None,
-                 train_steps: int | None = None, validation_steps: int | None = None,
-                 live_plot: bool | dict = False):
+                 curves: bool | list[str] = False, train_steps: int | None = None,
+                 validation_steps: int | None = None, live_plot: bool | dict = False):
         super().__init__()
         for name, value in (("batch_frequency", batch_frequency), ("batch_size", batch_size),
                             ("train_steps", train_steps), ("validation_steps", validation_steps)):
@@ -115,8 +119,9 @@ class MetricsCallback(keras.callbacks.Callback):
         check_from_logits(from_logits)
         if append not in resume.APPEND_CHOICES:
             raise ValueError(f"append must be True, False or 'replace'; received {append!r}.")
-        self._plan = OutputPlan.from_argument(metrics)
-        warn_unknown_directions(self._plan.per_output_directions())
+        plan = OutputPlan.from_argument(metrics)
+        warn_unknown_directions(plan.per_output_directions())
+        self._evaluator = Evaluator(plan, from_logits, check_curves(curves))
         self._train = parse_source(train_data, "train_data", train_steps)
         self._val = parse_source(validation_data, "validation_data", validation_steps)
         if self._train is None and self._val is None:
@@ -125,11 +130,9 @@ class MetricsCallback(keras.callbacks.Callback):
         self.batch_frequency, self.monitor_size = batch_frequency, monitor_size
         self.epoch_frequency, self.seed, self.from_logits = epoch_frequency, seed, from_logits
         self.batch_size, self._batch_size_given = batch_size or DEFAULT_BATCH_SIZE, batch_size
-        self.csv_path, self.append = csv_path, append
+        self.csv_path, self.append, self.curves = csv_path, append, curves
         self.history = MetricHistory()
         self._schedule = Schedule(epoch_frequency, batch_frequency)
-        self._predictor = Predictor()
-        self._losses = LossPlan()
         self._stream: CsvStream | None = None
         if csv_path is not None:
             CsvStream(csv_path, self.history).check_writable()
@@ -146,17 +149,16 @@ class MetricsCallback(keras.callbacks.Callback):
     def on_train_begin(self, logs: dict | None = None) -> None:
         model = self.model
         self._schedule.reset()
-        self._predictor.reset()
-        self._losses.reset()
-        self._plan.unbind()
+        self._evaluator.reset()
         self._first_epoch = True
+        self._progress = Progress(bool((self.params or {}).get("verbose")))
         self._start_history()
         try:
             self._epoch_sets, self._monitors = self._prepare(model)
         except BaseException:
             self._close_stream()
             raise
-        monitors.configure_monitors(self, compat.sibling_callbacks(), self._direction)
+        monitors.configure_monitors(self, compat.sibling_callbacks(), self._evaluator.direction)
         monitors.warn_validation_split(compat.fit_arguments(), self._train, self._val)
         if self.live_plot:
             from fittrack.plots import LivePlot
@@ -176,9 +178,19 @@ class MetricsCallback(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         computed: dict[str, float] = {}
+        seconds = None
         if self._schedule.epoch_due(epoch):
-            computed = self._evaluate(self._epoch_sets, self.model)
-        self.history.record_epoch(epoch, merge_into_logs(logs, computed))
+            start = time.perf_counter()
+            computed, curves = self._evaluator.evaluate(self._epoch_sets, self.model,
+                                                        self._progress)
+            seconds = time.perf_counter() - start
+            for dataset, per_output in curves.items():
+                for output, arrays in per_output.items():
+                    self.history.curves.add_curves(epoch, dataset, arrays, output)
+        row = merge_into_logs(logs, computed)
+        if seconds is not None:
+            row[EVAL_SECONDS] = seconds
+        self.history.record_epoch(epoch, row)
         self._flush()
         if self._live is not None:
             self._live.update(self.history)
@@ -186,8 +198,14 @@ class MetricsCallback(keras.callbacks.Callback):
     def _on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         if not self._schedule.advance(batch):
             return
-        computed = self._evaluate_monitors()
+        # On JAX, self.model writes the training state back into the variables;
+        # the step reads it where Keras keeps it instead (stateful RNNs need the sync).
+        model = self.model if stateful_layers(self._model) else self._model
+        start = time.perf_counter()
+        assert self._monitors is not None
+        computed = self._evaluator.evaluate_monitors(self._monitors, model)
         row = merge_into_logs(logs, computed)
+        row[EVAL_SECONDS] = time.perf_counter() - start
         epoch = self._schedule.epoch if self._schedule.epoch is not None else 0
         self.history.record_batch(self._schedule.step, epoch, batch, row)
 
@@ -203,7 +221,9 @@ class MetricsCallback(keras.callbacks.Callback):
         if not continuing:
             loaded = self.append and self.csv_path is not None and os.path.exists(self.csv_path)
             self.history = MetricHistory.from_csv(self.csv_path) if loaded else MetricHistory()
-        self.history.set_greater_is_better("loss", False)
+        for k, greater in {"loss": False, **self._evaluator.plan.per_output_directions()}.items():
+            self.history.set_greater_is_better(k, greater)
+            self.history.set_greater_is_better(k + KERAS_SUFFIX, greater)
         self._close_stream()
         if self.csv_path is not None and is_chief():
             self._stream = CsvStream(self.csv_path, self.history)
@@ -232,7 +252,7 @@ class MetricsCallback(keras.callbacks.Callback):
             if data is None:
                 continue
             eval_set = build_set(key, prefix, role, data, batch_size, exact, pad)
-            self._check(model, eval_set.head(self._predictor, model), role)
+            self._evaluator.check(model, eval_set.head(self._evaluator.predictor, model), role)
             epoch_sets.append(eval_set)
             if self.batch_frequency is not None:
                 monitor_parts.append(eval_set.monitor(self.monitor_size, rng))
@@ -251,70 +271,6 @@ class MetricsCallback(keras.callbacks.Callback):
                 f"batch_size={self._batch_size_given}. Leave batch_size=None.")
         return fixed, True
 
-    def _check(self, model: Any, head: Chunk, role: str) -> None:
-        """Bind the outputs, check the data and dry-run every metric, before training."""
-        if not self._plan.outputs:
-            self._bind(model, head, role)
-        checks.check_chunk(self._plan, head, role)
-        self._attach_losses(model)
-        checks.dry_run(self._plan, self._losses, head, DRY_RUN_ROWS, role)
-
-    def _bind(self, model: Any, head: Chunk, role: str) -> None:
-        """Match metrics to outputs and decide each output's Problem, once per fit."""
-        keys = [k for k, _ in head.predicted.outputs]
-        self._plan.bind(keys, getattr(model, "output_names", None))
-        losses = losses_by_output(model, keys)
-        layers = output_layers(model, len(keys))
-        for o in self._plan.outputs:
-            pred = head.predicted.outputs[o.position][1]
-            units = int(pred.shape[-1]) if pred.ndim > 1 else 1
-            o.problem = decide(losses[o.position], output_activation(layers[o.position]), units,
-                               from_logits_for(self.from_logits, o.name))
-            if o.problem.task is None and any(s.input != "values" for s in o.specs):
-                o.problem = Problem(_task_from_labels(
-                    self._plan.target(head.y, o.position, role), pred), o.problem.logits)
-        for k, greater in self._plan.directions().items():
-            self.history.set_greater_is_better(k, greater)
-            self.history.set_greater_is_better(k + KERAS_SUFFIX, greater)
-
-    # ----- evaluation -----
-    def _attach_losses(self, model: Any) -> None:
-        """Find the compiled losses once Keras has built them; the step computes them."""
-        if self._losses.entries is None and self._losses.attach(model, self._plan.keys):
-            self._predictor.step(model).set_losses(
-                [(position, loss) for position, loss, _ in self._losses.entries or []])
-
-    def _loss_targets(self, role: str) -> Any:
-        return functools.partial(self._losses.targets, self._plan, role=role)
-
-    def _evaluate(self, sets: list, model: Any) -> dict[str, float]:
-        self._attach_losses(model)
-        values: dict[str, float] = {}
-        for s in sets:
-            chunks = s.chunks(self._predictor, model, self._loss_targets(s.role))
-            values.update(evaluate_chunks(self._plan, self._losses, chunks, s.prefix, s.role,
-                                          s.where))
-        return values
-
-    def _evaluate_monitors(self) -> dict[str, float]:
-        # On JAX, self.model writes the training state back into the variables;
-        # the step reads it where Keras keeps it instead (stateful RNNs need the sync).
-        model = self.model if stateful_layers(self._model) else self._model
-        self._attach_losses(model)
-        values: dict[str, float] = {}
-        assert self._monitors is not None
-        targets = self._loss_targets("monitor subsets") if self._losses.entries else None
-        for part, chunks in self._monitors.results(self._predictor, model, targets):
-            values.update(evaluate_chunks(self._plan, self._losses, chunks, part.prefix,
-                                          part.role, part.where))
-        return values
-
-    def _direction(self, key: str) -> bool | None:
-        base = key[4:] if key.startswith("val_") else key
-        directions = self._plan.directions()
-        directions.setdefault("loss", False)
-        return directions.get(base)
-
     def _flush(self) -> None:
         if self._stream is not None:
             self._stream.flush()
@@ -323,11 +279,3 @@ class MetricsCallback(keras.callbacks.Callback):
         stream, self._stream = self._stream, None
         if stream is not None and hasattr(stream, "close"):
             stream.close()
-
-
-def _task_from_labels(y: Any, pred: np.ndarray) -> str | None:
-    """The task read once from the first batch's labels, for outputs the model does not say."""
-    try:
-        return EvalContext(np.asarray(y), pred).task
-    except (ValueError, TypeError):
-        return None

@@ -21,6 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from fittrack.history.columns import Table
+from fittrack.history.csv_read import EPOCH_INDEX
+from fittrack.history.keys import check_key
+
 
 def aligned_positions(length: int, epochs: Sequence[int]) -> list[int]:
     """Positions in ``epochs`` where the ``length`` values of one key go.
@@ -69,3 +73,12 @@ def epoch_columns(history: Mapping[str, Sequence[float]], epochs: Sequence[int] 
         present[positions] = True
         columns[key] = (full, present)
     return epochs, columns
+
+
+def epoch_table(history: Mapping[str, Sequence[float]], epochs: Sequence[int] | None = None
+                ) -> Table:
+    """The epoch table of a ``History.history`` dict (keys checked by the grammar)."""
+    epoch_list, columns = epoch_columns(history, epochs)
+    for key in columns:
+        check_key(key)
+    return Table.from_arrays(EPOCH_INDEX, np.array(epoch_list, dtype=np.int64), columns)

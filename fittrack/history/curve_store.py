@@ -95,6 +95,7 @@ class CurveStore:
 
     def __init__(self) -> None:
         self._records: dict[Key, dict[str, np.ndarray]] = {}
+        self.revision = 0  # counts changes: a file written at one revision is current
 
     def add(self, epoch: int, dataset: str, kind: str, arrays: Mapping[str, Any],
             output: str | None = None) -> None:
@@ -117,6 +118,7 @@ class CurveStore:
         for values in record.values():
             values.setflags(write=False)
         self._records[(int(epoch), dataset, output, kind)] = record
+        self.revision += 1
 
     def add_curves(self, epoch: int, dataset: str, curves: Mapping[str, Mapping[str, Any]],
                    output: str | None = None) -> None:
@@ -169,7 +171,10 @@ class CurveStore:
 
     def truncate(self, epoch: int) -> None:
         """Drop the records of epochs ``>= epoch`` (a resumed run replaces them)."""
-        self._records = {key: r for key, r in self._records.items() if key[0] < epoch}
+        kept = {key: r for key, r in self._records.items() if key[0] < epoch}
+        if len(kept) != len(self._records):
+            self._records = kept
+            self.revision += 1
 
     def __len__(self) -> int:
         return len(self._records)

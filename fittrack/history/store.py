@@ -29,13 +29,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fittrack.history.columns import Table
-from fittrack.history.convert import epoch_columns
-from fittrack.history.csv_read import BATCH_INDEX, EPOCH_INDEX, read_csv_table
+from fittrack.history.convert import epoch_table
+from fittrack.history.csv_read import BATCH_INDEX, EPOCH_INDEX
+from fittrack.history.curve_store import CurveStore, resolve_epoch
 from fittrack.history.csv_write import csv_chunks
 from fittrack.history.files import atomic_write
-from fittrack.history.keys import best_position, check_direction, check_key, key_direction
-from fittrack.history.meta import read_meta, save_meta
-from fittrack.history.paths import batch_csv_path
+from fittrack.history.keys import best_position, check_direction, key_direction
+from fittrack.history.meta import save_meta
+from fittrack.history.run_files import read_run
 
 if TYPE_CHECKING:
     import pandas
@@ -58,6 +59,8 @@ class MetricHistory:
         self._epochs = Table(EPOCH_INDEX)
         self._batches = Table(BATCH_INDEX)
         self._greater: dict[str, bool | None] = {}
+        #: ROC/PR curves and confusion matrices (``MetricsCallback(curves=True)``)
+        self.curves = CurveStore()
 
     # ----- recording -----
     def record_epoch(self, epoch: int, values: Mapping[str, float]) -> None:
@@ -107,6 +110,14 @@ class MetricHistory:
             late = table.index_column("epoch") >= epoch
             if late.any():
                 table.keep_rows(~late)
+        self.curves.truncate(epoch)
+
+    def curve(self, kind: str, dataset: str = "val", epoch: int | str | None = None,
+              output: str | None = None) -> dict[str, np.ndarray]:
+        """One curve (``"roc"``, ``"pr"``, ``"confusion"``) of a ``MetricsCallback(curves=True)``
+        run; ``epoch``: None or ``"last"``, an epoch, or ``"best:<key>"``."""
+        return self.curves.get(kind, dataset, resolve_epoch(epoch, lambda k: self.best(k)[0]),
+                               output)
 
     # ----- reading, epoch level -----
     def __getitem__(self, key: str) -> list[float]:
@@ -241,26 +252,17 @@ class MetricHistory:
         """Load a fittrack CSV or a Keras ``CSVLogger`` file.
 
         An epoch file brings its batch file (:func:`batch_csv_path`) along when
-        it exists, and its directions from its ``.meta.json`` sidecar; a batch
-        file (``step,epoch,batch,...``) loads batch rows only.
+        it exists, its directions from its ``.meta.json`` sidecar and its curves
+        from ``.curves.npz``; a batch file (``step,epoch,batch,...``) loads batch
+        rows only.
         """
         history = cls()
-        kind, table = read_csv_table(path, sep)
-        if kind == "batch":
-            history._batches = table
-        else:
-            history._epochs = table
-            sibling = batch_csv_path(path)
-            if sibling.is_file():
-                kind, table = read_csv_table(sibling, sep)
-                if kind != "batch":
-                    raise ValueError(f"{str(sibling)!r} should hold the batch rows of "
-                                     f"{str(path)!r} (first columns step,epoch,batch) but "
-                                     f"starts with 'epoch'. Rename or remove it.")
-                history._batches = table
-        meta = read_meta(path)
-        if meta is not None:
-            history._greater, history._guess = dict(meta.directions), meta.guess
+        files = read_run(path, sep)
+        history._epochs = files.epochs if files.epochs is not None else history._epochs
+        history._batches = files.batches if files.batches is not None else history._batches
+        history.curves = files.curves
+        if files.meta is not None:
+            history._greater, history._guess = dict(files.meta.directions), files.meta.guess
         return history
 
     @classmethod
@@ -274,11 +276,7 @@ class MetricHistory:
             [nan, 2.0, nan, 1.0]
         """
         store = cls()
-        epoch_list, columns = epoch_columns(history, epochs)
-        for key in columns:
-            check_key(key)
-        store._epochs = Table.from_arrays(EPOCH_INDEX, np.array(epoch_list, dtype=np.int64),
-                                          columns)
+        store._epochs = epoch_table(history, epochs)
         return store
 
     def plot(self, *args: Any, **kwargs: Any) -> Any:

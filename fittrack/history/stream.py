@@ -54,6 +54,7 @@ from pathlib import Path
 import numpy as np
 
 from fittrack.history.lock import RunLock
+from fittrack.history.curve_store import curves_path
 from fittrack.history.meta import meta_path, save_meta
 from fittrack.history.mirror import FileMirror
 from fittrack.history.paths import batch_csv_path, check_folder_writable, check_regular, target
@@ -80,6 +81,7 @@ class CsvStream:
         self._lock: RunLock | None = None
         self._finalizer: weakref.finalize | None = None
         self._meta: tuple[dict, bool] | None = None  # what the sidecar holds; None: unknown
+        self._curves: tuple | None = None  # (store id, revision) the curves file holds
         self._closed = self._lost = self._failing = False
 
     def check_writable(self) -> None:
@@ -117,7 +119,8 @@ class CsvStream:
         self._mirrors = None
         self._closed = self._lost = self._failing = False
         for path, what in ((self.path, "csv_path"), (self.batch_path, "batch CSV path"),
-                           (self.meta_path, "metadata path")):
+                           (self.meta_path, "metadata path"),
+                           (curves_path(self.path), "curves path")):
             check_regular(path, what)
         lock = RunLock(self.path, owner, on_lost=_mark_lost(weakref.ref(self)))
         stale = lock.acquire()
@@ -129,6 +132,7 @@ class CsvStream:
         try:
             self._mirrors = {level: FileMirror(p) for level, p in
                              (("batch", self.batch_path), ("epoch", self.path))}
+            self._curves = None
             if append:
                 self._meta = None
                 self._drop_unfinished_batches()
@@ -136,7 +140,7 @@ class CsvStream:
                     mirror.adopt(self.history._table(level))
             else:
                 self._meta = ({}, True)
-                for path in (self.path, self.batch_path, self.meta_path):
+                for path in (self.path, self.batch_path, self.meta_path, curves_path(self.path)):
                     _remove(path)
             self._write()
         except BaseException:
@@ -193,6 +197,7 @@ class CsvStream:
     # ----- internals -----
     def _write(self) -> None:
         self._write_meta()
+        self._write_curves()
         for level in LEVELS:
             note = self._mirrors[level].sync(self.history._table(level))
             if note:
@@ -203,6 +208,15 @@ class CsvStream:
         if wanted != self._meta:
             save_meta(self.path, *wanted)
             self._meta = wanted
+
+    def _write_curves(self) -> None:
+        """The curves file, rewritten atomically when the curves changed (before the
+        epoch file, the commit marker)."""
+        curves = self.history.curves
+        wanted = (id(curves), curves.revision)
+        if len(curves) and wanted != self._curves:
+            curves.save(curves_path(self.path))
+            self._curves = wanted
 
     def _drop_unfinished_batches(self) -> None:
         """Drop batch rows of epochs after the last epoch row (not committed)."""

@@ -145,6 +145,8 @@ def test_errors(store, tmp_path):
     with pytest.raises(FileNotFoundError, match="curves=True"):
         plot_curves(csv)
     with pytest.raises(TypeError, match="CurveStore"):
+        plot_curves(object())
+    with pytest.raises(KeyError, match="curves=True"):   # a history without curves
         plot_curves(MetricHistory())
     with pytest.raises(KeyError, match="curves=True"):
         plot_curves(CurveStore())

@@ -1,0 +1,126 @@
+"""Everything between a dataset and its logged values, for one callback.
+
+The :class:`Evaluator` binds the metrics to the model's outputs and decides
+what each output is (once per ``fit``), checks every dataset and dry-runs every
+metric before training, and at each evaluation predicts the datasets (one
+compiled step, with the compiled losses' values), then computes the metrics,
+the exact loss and, when asked, the curves.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+
+from fittrack.callbacks import checks
+from fittrack.callbacks.arguments import from_logits_for
+from fittrack.callbacks.eval_sets import MonitorGroup
+from fittrack.callbacks.evaluation import Chunk, LossPlan, curves_of, evaluate_chunks
+from fittrack.callbacks.inference import Predictor
+from fittrack.callbacks.outputs import OutputPlan
+from fittrack.callbacks.problems import decide, losses_by_output, output_activation, output_layers
+from fittrack.callbacks.progress import Progress
+from fittrack.metrics import EvalContext, Problem
+
+DRY_RUN_ROWS = 256
+
+
+class Evaluator:
+    """Binding, checks and evaluations of one callback's metrics.
+
+    Args:
+        plan: the metrics per output.
+        from_logits: the user's ``from_logits`` (None: read from the model).
+        curve_kinds: the curves to keep at each epoch-end evaluation ([] for none).
+    """
+
+    def __init__(self, plan: OutputPlan, from_logits: Any, curve_kinds: list[str]):
+        self.plan, self.from_logits, self.curve_kinds = plan, from_logits, curve_kinds
+        self.predictor = Predictor()
+        self.losses = LossPlan()
+
+    def reset(self) -> None:
+        """A new ``fit`` (maybe a new model): forget the binding, the losses, the buffers."""
+        self.predictor.reset()
+        self.losses.reset()
+        self.plan.unbind()
+
+    # ----- before training -----
+    def check(self, model: Any, head: Chunk, role: str) -> None:
+        """Bind the outputs, check the data and dry-run every metric and the loss."""
+        if not self.plan.outputs:
+            self._bind(model, head, role)
+        checks.check_chunk(self.plan, head, role)
+        self.attach_losses(model)
+        checks.dry_run(self.plan, self.losses, head, DRY_RUN_ROWS, role)
+
+    def _bind(self, model: Any, head: Chunk, role: str) -> None:
+        """Match metrics to outputs and decide each output's Problem, once per fit."""
+        keys = [k for k, _ in head.predicted.outputs]
+        self.plan.bind(keys, getattr(model, "output_names", None))
+        losses = losses_by_output(model, keys)
+        layers = output_layers(model, len(keys))
+        for o in self.plan.outputs:
+            pred = head.predicted.outputs[o.position][1]
+            units = int(pred.shape[-1]) if pred.ndim > 1 else 1
+            o.problem = decide(losses[o.position], output_activation(layers[o.position]), units,
+                               from_logits_for(self.from_logits, o.name))
+            if o.problem.task is None and any(s.input != "values" for s in o.specs):
+                o.problem = Problem(_task_from_labels(
+                    self.plan.target(head.y, o.position, role), pred), o.problem.logits)
+
+    def attach_losses(self, model: Any) -> None:
+        """Find the compiled losses once Keras has built them; the step computes them."""
+        if self.losses.entries is None and self.losses.attach(model, self.plan.keys):
+            self.predictor.step(model).set_losses(
+                [(position, loss) for position, loss, _ in self.losses.entries or []])
+
+    # ----- evaluations -----
+    def evaluate(self, sets: list, model: Any, progress: Progress | None = None
+                 ) -> tuple[dict[str, float], dict[str, dict]]:
+        """Every dataset's values, and its curves ``{dataset key: {output: curves}}``."""
+        self.attach_losses(model)
+        values: dict[str, float] = {}
+        curves: dict[str, dict] = {}
+        for s in sets:
+            if progress is not None:
+                progress.start(s.role, s.n_batches)
+            chunks = s.chunks(self.predictor, model, self._loss_targets(s.role),
+                              None if progress is None else progress.step)
+            if progress is not None:
+                progress.finish()
+            values.update(evaluate_chunks(self.plan, self.losses, chunks, s.prefix, s.role,
+                                          s.where))
+            if self.curve_kinds:
+                curves[s.key] = curves_of(self.plan, chunks, s.role, self.curve_kinds)
+        return values, curves
+
+    def evaluate_monitors(self, group: MonitorGroup, model: Any) -> dict[str, float]:
+        """The batch-level values on the monitor subsets."""
+        self.attach_losses(model)
+        values: dict[str, float] = {}
+        targets = self._loss_targets("monitor subsets") if self.losses.entries else None
+        for part, chunks in group.results(self.predictor, model, targets):
+            values.update(evaluate_chunks(self.plan, self.losses, chunks, part.prefix,
+                                          part.role, part.where))
+        return values
+
+    def _loss_targets(self, role: str) -> Any:
+        return functools.partial(self.losses.targets, self.plan, role=role)
+
+    def direction(self, key: str) -> bool | None:
+        """Whether greater is better for a key this callback computes (None: not ours)."""
+        base = key[4:] if key.startswith("val_") else key
+        directions = self.plan.directions()
+        directions.setdefault("loss", False)
+        return directions.get(base)
+
+
+def _task_from_labels(y: Any, pred: np.ndarray) -> str | None:
+    """The task read once from the first batch's labels, for outputs the model does not say."""
+    try:
+        return EvalContext(np.asarray(y), pred).task
+    except (ValueError, TypeError):
+        return None

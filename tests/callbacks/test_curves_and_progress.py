@@ -1,0 +1,86 @@
+"""Curves per evaluated epoch, the evaluation's time, and the progress line."""
+
+import keras
+import numpy as np
+import pytest
+from scipy.special import softmax
+from sklearn import metrics as skm
+
+from fittrack import MetricsCallback, load_history
+from fittrack.callbacks import progress
+from tests.callbacks.probes import EvalProbe, dense_classifier
+
+
+def test_binary_curves_equal_scikit_learn_and_survive_the_file(binary_data, tmp_path):
+    x, y, xv, yv = binary_data
+    model = dense_classifier(5, 1, "sigmoid")
+    model.compile("adam", "binary_crossentropy")
+    path = tmp_path / "run.csv"
+    cb = MetricsCallback(["auc"], (x, y), (xv, yv), csv_path=path, curves=True)
+    probe = EvalProbe(val=(xv, yv), train=(x, y))
+    model.fit(x, y, epochs=3, verbose=0, callbacks=[cb, probe])
+    loaded = load_history(path)
+    for epoch, preds in enumerate(probe.preds):
+        for dataset, labels in (("val", yv), ("train", y)):
+            p = preds[dataset][:, 0]
+            fpr, tpr, thresholds = skm.roc_curve(labels, p)
+            precision, recall, pr_thresholds = skm.precision_recall_curve(labels, p)
+            for history in (cb.history, loaded):
+                roc = history.curve("roc", dataset, epoch)
+                np.testing.assert_allclose(roc["fpr"], fpr)
+                np.testing.assert_allclose(roc["tpr"], tpr)
+                np.testing.assert_allclose(roc["thresholds"][1:], thresholds[1:], rtol=1e-6)
+                pr = history.curve("pr", dataset, epoch)
+                np.testing.assert_allclose(pr["precision"], precision)
+                np.testing.assert_allclose(pr["recall"], recall)
+                np.testing.assert_allclose(pr["thresholds"][:-1], pr_thresholds, rtol=1e-6)
+                cm = history.curve("confusion", dataset, epoch)["matrix"]
+                np.testing.assert_array_equal(cm, skm.confusion_matrix(labels, p > 0.5))
+    best = int(np.argmax(cb.history["val_auc"]))
+    np.testing.assert_array_equal(cb.history.curve("roc", epoch="best:val_auc")["fpr"],
+                                  cb.history.curve("roc", epoch=best)["fpr"])
+
+
+def test_multiclass_logits_curves_are_on_softmax_probabilities(multiclass_data):
+    x, y, xv, yv = multiclass_data
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4)])
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    cb = MetricsCallback(["auc"], validation_data=(xv, yv), curves=["roc", "confusion"])
+    probe = EvalProbe(val=(xv, yv))
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[cb, probe])
+    probs = softmax(probe.preds[0]["val"].astype(np.float64), axis=1)
+    roc = cb.history.curve("roc")
+    for c in range(4):
+        fpr, tpr, _ = skm.roc_curve(yv == c, probs[:, c])
+        np.testing.assert_allclose(roc["fpr"][roc["class"] == c], fpr)
+        np.testing.assert_allclose(roc["tpr"][roc["class"] == c], tpr)
+    np.testing.assert_array_equal(cb.history.curve("confusion")["matrix"],
+                                  skm.confusion_matrix(yv, probs.argmax(1), labels=range(4)))
+    with pytest.raises(KeyError):
+        cb.history.curve("pr")
+
+
+def test_evaluation_time_is_recorded_not_logged(binary_data):
+    x, y, xv, yv = binary_data
+    model = dense_classifier(5, 1, "sigmoid")
+    model.compile("adam", "binary_crossentropy")
+    cb = MetricsCallback(["auc"], validation_data=(xv, yv), batch_frequency=2)
+    hist = model.fit(x, y, epochs=2, batch_size=50, verbose=0, callbacks=[cb])
+    assert len(cb.history["eval_seconds"]) == 2 and min(cb.history["eval_seconds"]) >= 0
+    assert len(cb.history.batch_values("eval_seconds")) == 4
+    assert "eval_seconds" not in hist.history
+    assert cb.history.greater_is_better("eval_seconds") is None
+
+
+@pytest.mark.parametrize("verbose", [0, 2])
+def test_a_long_evaluation_shows_a_progress_line_when_keras_does(binary_data, capsys,
+                                                                 monkeypatch, verbose):
+    x, y, xv, yv = binary_data
+    monkeypatch.setattr(progress, "AFTER_SECONDS", 0.0)    # every evaluation counts as long
+    model = dense_classifier(5, 1, "sigmoid")
+    model.compile("adam", "binary_crossentropy")
+    cb = MetricsCallback(["auc"], validation_data=(xv, yv), batch_size=25)
+    model.fit(x, y, epochs=1, verbose=verbose, callbacks=[cb])
+    out = capsys.readouterr().out
+    assert ("fittrack: evaluating validation_data 4/4 batches" in out) == bool(verbose)
