@@ -18,8 +18,12 @@ that drift in the machine's load hits all of them alike:
 
 The median time of the callback's ``on_epoch_end`` alone is reported too, and
 its ratio to the forward pass timed on its own, outside ``fit``.
+``FITTRACK_BENCH_MODEL=tagger`` runs the masked-sequence workload instead: a
+tagger (``Embedding(mask_zero=True)`` -> LSTM -> softmax per token) on 12k + 3k
+padded sequences of 40 tokens, metrics accuracy, f1, auc (masked timesteps
+left out), the references evaluate (masked accuracy) and the forward pass.
 Run one backend: ``KERAS_BACKEND=jax python benchmarks/bench_epoch_end.py``;
-all three: ``python benchmarks/run.py epoch``.
+all three: ``python benchmarks/run.py epoch`` (``epoch_tagger`` for the tagger).
 """
 
 from __future__ import annotations
@@ -32,9 +36,12 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import numpy as np  # noqa: E402
 
-from common import build_mlp, emit, forward_pass, synthetic_data, timed  # noqa: E402
+from common import (build_mlp, build_tagger, emit, forward_pass, synthetic_data,  # noqa: E402
+                    synthetic_sequences, timed)
 
 METRICS = ["accuracy", "auc", "f1", "precision", "recall", "log_loss"]
+TAGGER_METRICS = ["accuracy", "f1", "auc"]
+TAGGER = os.environ.get("FITTRACK_BENCH_MODEL") == "tagger"
 EPOCHS, REPEATS = 5, 5
 
 
@@ -45,11 +52,25 @@ def contenders(model, x, y, xv, yv, batch_size: int) -> dict:
 
     from fittrack import MetricsCallback
 
+    forward = forward_pass(model, np.concatenate([x, xv]), batch_size)
+    if TAGGER:
+        reference = build_tagger(metrics=["accuracy"])
+        at_end = lambda fn: lambda: [keras.callbacks.LambdaCallback(  # noqa: E731
+            on_epoch_end=lambda epoch, logs: fn())]
+        return {
+            "none": lambda: [],
+            "callback": lambda: [MetricsCallback(TAGGER_METRICS, (x, y), (xv, yv),
+                                                 batch_size=batch_size)],
+            "evaluate": at_end(lambda: [reference.evaluate(a, b, batch_size=batch_size,
+                                                           verbose=0) for a, b in
+                                        ((x, y), (xv, yv))]),
+            "forward": at_end(forward),
+            "recipe": at_end(lambda: None),
+        }
     reference = build_mlp(loss="categorical_crossentropy", metrics=[
         "accuracy", keras.metrics.AUC(), keras.metrics.F1Score(average="macro"),
         keras.metrics.Precision(), keras.metrics.Recall()])
     y1, yv1 = np.eye(10, dtype="float32")[y], np.eye(10, dtype="float32")[yv]
-    forward = forward_pass(model, np.concatenate([x, xv]), batch_size)
 
     def evaluate() -> None:
         reference.evaluate(x, y1, batch_size=batch_size, verbose=0)
@@ -83,8 +104,8 @@ def main() -> None:
     from fittrack.callbacks.inference import DEFAULT_BATCH_SIZE
 
     batch_size = int(os.environ.get("FITTRACK_BENCH_BATCH", DEFAULT_BATCH_SIZE))
-    x, y, xv, yv = synthetic_data()
-    model = build_mlp()
+    x, y, xv, yv = synthetic_sequences() if TAGGER else synthetic_data()
+    model = build_tagger() if TAGGER else build_mlp()
     fit_x, fit_y = x[:2048], y[:2048]
     hook_times: list[float] = []
     runs = contenders(model, x, y, xv, yv, batch_size)
@@ -101,7 +122,8 @@ def main() -> None:
     standalone = timed(forward_pass(model, np.concatenate([x, xv]), batch_size), repeats=5)
     bare = np.array(totals.pop("none"))
     cost = {name: float(np.median(np.array(t) - bare)) for name, t in totals.items()}
-    emit({"bench": "epoch_end", "backend": keras.backend.backend(), "batch_size": batch_size,
+    emit({"bench": "epoch_end", "model": "tagger" if TAGGER else "mlp",
+          "backend": keras.backend.backend(), "batch_size": batch_size,
           "callback_s": cost["callback"], "epoch_end_hook_s": float(np.median(hook_times[EPOCHS:])),
           "evaluate_s": cost["evaluate"], "forward_s": cost["forward"], "recipe_s": cost["recipe"],
           "forward_standalone_s": standalone, "hook_vs_standalone": float(

@@ -45,6 +45,37 @@ def build_mlp(metrics: list | None = None, loss: str = "sparse_categorical_cross
     return model
 
 
+SEQ_TRAIN, SEQ_VAL, SEQ_LEN, VOCAB, TAGS = 12_000, 3_000, 40, 1_000, 20
+
+
+def synthetic_sequences(seed: int = 0) -> tuple[np.ndarray, ...]:
+    """Padded token sequences (lengths 5..40, 0 = padding) and a tag per token (0 on padding):
+    the masked-sequence workload (a tagger, as in NER/POS tagging)."""
+    rng = np.random.default_rng(seed)
+    n = SEQ_TRAIN + SEQ_VAL
+    lengths = rng.integers(5, SEQ_LEN + 1, n)
+    x = rng.integers(1, VOCAB, (n, SEQ_LEN)).astype("int32")
+    x[np.arange(SEQ_LEN) >= lengths[:, None]] = 0
+    y = np.where(x > 0, (x * 7 + np.roll(x, 1, axis=1)) % TAGS, 0).astype("int32")
+    return x[:SEQ_TRAIN], y[:SEQ_TRAIN], x[SEQ_TRAIN:], y[SEQ_TRAIN:]
+
+
+def build_tagger(metrics: list | None = None) -> Any:
+    """Embedding(mask_zero=True) -> LSTM(64, return_sequences) -> Dense(20, softmax)."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((SEQ_LEN,), dtype="int32"),
+        keras.layers.Embedding(VOCAB, 32, mask_zero=True),
+        keras.layers.LSTM(64, return_sequences=True),
+        keras.layers.Dense(TAGS, activation="softmax"),
+    ])
+    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy",
+                  metrics=metrics or [])
+    return model
+
+
 def timed(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1) -> float:
     """Median wall time of ``fn`` in seconds, after ``warmup`` untimed calls."""
     for _ in range(warmup):

@@ -16,10 +16,12 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SCRIPTS = {"epoch": "bench_epoch_end.py", "batch": "bench_batch_level.py",
-           "memory": "bench_memory.py"}
+SCRIPTS = {"epoch": "bench_epoch_end.py", "epoch_tagger": "bench_epoch_end.py",
+           "batch": "bench_batch_level.py", "memory": "bench_memory.py"}
+#: extra environment per benchmark name
+ENV = {"epoch_tagger": {"FITTRACK_BENCH_MODEL": "tagger"}}
 COLUMNS = {
-    "epoch_end": ["backend", "callback_s", "evaluate_s", "forward_s", "recipe_s",
+    "epoch_end": ["model", "backend", "callback_s", "evaluate_s", "forward_s", "recipe_s",
                   "vs_evaluate", "vs_forward", "recipe_speedup", "epoch_end_hook_s",
                   "forward_standalone_s", "hook_vs_standalone"],
     "batch_level": ["backend", "monitor_size", "eval_ms", "forward_ms", "vs_forward"],
@@ -27,8 +29,8 @@ COLUMNS = {
 }
 
 
-def run_one(script: str, backend: str) -> list[dict]:
-    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+def run_one(script: str, backend: str, extra: dict | None = None) -> list[dict]:
+    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3", **(extra or {}))
     proc = subprocess.run([sys.executable, os.path.join(HERE, script)], env=env,
                           capture_output=True, text=True)
     rows = [json.loads(line[7:]) for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
@@ -55,7 +57,8 @@ def main() -> None:
         if name == "store":
             subprocess.run([sys.executable, os.path.join(HERE, "bench_store.py")], check=False)
             continue
-        rows = [r for b in args.backends.split(",") for r in run_one(SCRIPTS[name], b)]
+        rows = [r for b in args.backends.split(",")
+                for r in run_one(SCRIPTS[name], b, ENV.get(name))]
         if rows:
             print(f"\n## {rows[0]['bench']}\n\n{table(rows)}\n", flush=True)
 
