@@ -26,9 +26,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
-
-class UsageError(Exception):
-    """A user error the command line reports in one line (exit code 2)."""
+from fittrack.cli_files import CurvedRun, UsageError, existing_file, load_runs, one_line
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -136,14 +134,14 @@ def _run(argv: Sequence[str] | None) -> int:
     except BrokenPipeError:
         raise
     except (UsageError, OSError, ValueError, RuntimeError, KeyError) as err:
-        print(f"fittrack {args.command}: error: {_one_line(err)}", file=sys.stderr)
+        print(f"fittrack {args.command}: error: {one_line(err)}", file=sys.stderr)
         return 2
     return 0
 
 
 def run_plot(args: argparse.Namespace) -> None:
     """``fittrack plot``: the CSVs drawn as one figure, written to ``args.output``."""
-    runs, level = _runs(args)
+    runs, level = load_runs(args)
     from matplotlib.figure import Figure  # not pyplot: no window, no display needed
 
     from fittrack.plots import plot_history
@@ -155,7 +153,7 @@ def run_plot(args: argparse.Namespace) -> None:
                            batch_overlay=args.batch_overlay, title=args.title, fig=Figure(),
                            max_panels=args.max_panels)
     for warning in caught:
-        print(f"fittrack plot: warning: {_one_line(warning.message)}", file=sys.stderr)
+        print(f"fittrack plot: warning: {one_line(warning.message)}", file=sys.stderr)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(output, dpi=args.dpi)
@@ -166,7 +164,7 @@ def run_summary(args: argparse.Namespace) -> None:
     """``fittrack summary``: best and final values per key (and per run), as one table."""
     from fittrack.plots.summary import format_summary, summarize
 
-    runs, level = _runs(args)
+    runs, level = load_runs(args)
     for path, history in zip(args.csv, runs.values()):
         if level == "epoch":
             epochs = history.epoch
@@ -187,125 +185,19 @@ def run_curves(args: argparse.Namespace) -> None:
     from fittrack.history.curve_store import CurveStore, curves_path
     from fittrack.plots import plot_curves
 
-    path = _existing(args.csv)
+    path = existing_file(args.csv)
     npz = path if path.name.endswith(".curves.npz") else curves_path(path)
     if not npz.is_file():
         raise UsageError(f"{args.csv!r} has no curves file {str(npz)!r} beside it; a run "
                          f"writes one with MetricsCallback(csv_path=..., curves=True)")
     csv = npz.with_name(npz.name[: -len(".curves.npz")] + ".csv")
-    run = _CurvedRun(CurveStore.load(npz), csv, args.sep)
+    run = CurvedRun(CurveStore.load(npz), csv, args.sep)
     fig = plot_curves(run, args.kinds, epoch=args.epoch, dataset=args.dataset,
                       output=args.model_output, fig=Figure())
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(output, dpi=args.dpi)
     print(f"wrote {output}")
-
-
-class _CurvedRun:
-    """A run's curves, with its history's best epochs read from the CSV only when asked."""
-
-    def __init__(self, curves: Any, csv: Path, sep: str) -> None:
-        self.curves, self._csv, self._sep = curves, csv, sep
-
-    def best(self, key: str) -> tuple[int, float]:
-        if not self._csv.is_file():
-            raise UsageError(f"best:{key} needs the run's CSV, {str(self._csv)!r}, which does "
-                             f"not exist; pass an epoch number")
-        return _load(str(self._csv), self._sep).best(key)
-
-
-def _runs(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    """``({label: history}, level)`` of the files; checks the level and the metrics."""
-    from fittrack.plots.sources import run_labels
-
-    labels = args.labels or run_labels(args.csv)
-    if len(labels) != len(args.csv):
-        raise UsageError(f"--labels gives {len(labels)} names for {len(args.csv)} files; "
-                         f"give one per file")
-    if len(set(labels)) != len(labels):
-        raise UsageError(f"--labels must differ from each other; received {labels}")
-    histories = {label: _load(path, args.sep) for label, path in zip(labels, args.csv)}
-    level = _level(histories, args.level, args.csv)
-    _check_metrics(list(histories.values()), args.metrics, level)
-    return histories, level
-
-
-def _existing(path: str) -> Path:
-    if not Path(path).exists():
-        raise UsageError(f"no such file: {path!r}")
-    if Path(path).is_dir():
-        raise UsageError(f"{path!r} is a folder; give the CSV file inside it")
-    return Path(path)
-
-
-def _load(path: str, sep: str = ",") -> Any:
-    from fittrack.history import load_history
-
-    _existing(path)
-    try:
-        return load_history(path, sep=sep)
-    except UnicodeDecodeError as err:
-        raise UsageError(f"{path!r} is not a UTF-8 text file ({err.reason} at byte "
-                         f"{err.start}); expected a CSV file") from None
-    except (OSError, ValueError) as err:
-        text = _one_line(err)
-        raise UsageError(text if path in text else f"{path!r}: {text}") from None
-    except Exception as err:  # noqa: BLE001 - any reader failure is one line, naming the file
-        raise UsageError(f"cannot read {path!r} ({type(err).__name__}: {_one_line(err)})"
-                         ) from None
-
-
-def _level(histories: dict[str, Any], requested: str | None, paths: list[str]) -> str:
-    available = []
-    for history, path in zip(histories.values(), paths):
-        levels = [level for level, keys in (("epoch", history.keys()),
-                                            ("batch", history.batch_keys)) if keys]
-        if not levels:
-            raise UsageError(f"{path!r} has no rows of metric values")
-        if requested is not None and requested not in levels:
-            raise UsageError(f"{path!r} has no {requested} rows; it has {levels[0]} rows "
-                             f"(use --level {levels[0]})")
-        available.append(levels)
-    if requested is not None:
-        return requested
-    common = [level for level in ("epoch", "batch") if all(level in a for a in available)]
-    if not common:
-        raise UsageError("the files have no level in common: some hold epoch rows only, "
-                         "others batch rows only")
-    return common[0]
-
-
-def _check_metrics(histories: list[Any], metrics: list[str] | None, level: str) -> None:
-    if not metrics:
-        return
-    keys = [history.keys() if level == "epoch" else history.batch_keys for history in histories]
-    unknown = [name for name in metrics if not any(_selects(k, name) for k in keys)]
-    if unknown:
-        names = ", ".join(repr(name) for name in unknown)
-        columns = list(dict.fromkeys(key for run_keys in keys for key in run_keys))
-        shown = ", ".join(columns[:50]) + (f", ... ({len(columns)} in all)"
-                                           if len(columns) > 50 else "")
-        raise UsageError(f"unknown column{'s' if len(unknown) > 1 else ''} {names}; the "
-                         f"{level} columns are: {shown}")
-
-
-def _selects(keys: list[str], name: str) -> bool:
-    from fittrack.plots.panels import group_keys
-
-    try:
-        group_keys(keys, [name])
-    except ValueError:
-        return False
-    return True
-
-
-def _one_line(err: BaseException | Warning | str) -> str:
-    text = err.args[0] if isinstance(err, KeyError) and err.args else err
-    text = " ".join(str(text).split())
-    if isinstance(err, FileNotFoundError) and not text:
-        text = "file not found"
-    return text or type(err).__name__
 
 
 def _silence_stdout() -> None:

@@ -30,18 +30,17 @@ Example:
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from fittrack.metrics.curves import sortable_bits
 from fittrack.metrics.ranking import UndefinedMetricWarning
+from fittrack.metrics.thinning import average_precision_of, roc_auc_of, take, thin
 
 KINDS = ("roc", "pr", "confusion")
 #: Default length above which a curve is thinned.
 MAX_POINTS = 1000
-#: Largest change of the ROC AUC / average precision that thinning may cause.
-TOLERANCE = 1e-3
 Counts = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
@@ -104,7 +103,7 @@ def _roc(counts: Counts, max_points: int | None) -> dict[str, np.ndarray]:
     curve = {"fpr": _ratio(fps, "negative"), "tpr": _ratio(tps, "positive"),
              "thresholds": np.append(np.inf, thresholds.astype(np.float64))}
     if max_points is not None and len(fps) > max_points:  # measure: L1 length along the curve
-        curve = _take(curve, thin(curve["fpr"] + curve["tpr"], roc_auc_of, curve, max_points))
+        curve = take(curve, thin(curve["fpr"] + curve["tpr"], roc_auc_of, curve, max_points))
     return curve
 
 
@@ -134,60 +133,8 @@ def _pr(counts: Counts, max_points: int | None) -> dict[str, np.ndarray]:
     if max_points is not None and len(curve["recall"]) > max_points:
         steps = np.abs(np.diff(curve["precision"], prepend=curve["precision"][0]))
         measure = (1.0 - curve["recall"]) + np.cumsum(steps)
-        curve = _take(curve, thin(measure, average_precision_of, curve, max_points))
+        curve = take(curve, thin(measure, average_precision_of, curve, max_points))
     return curve
-
-
-def roc_auc_of(curve: dict[str, np.ndarray]) -> float:
-    """Trapezoid area under a ROC curve's points (NaN for an undefined curve)."""
-    return float(np.trapezoid(curve["tpr"], curve["fpr"]))
-
-
-def average_precision_of(curve: dict[str, np.ndarray]) -> float:
-    """Step-wise average precision of a PR curve's points (scikit-learn's formula)."""
-    return float(-np.sum(np.diff(curve["recall"]) * curve["precision"][:-1]))
-
-
-def thin(measure: np.ndarray, score: Callable[[dict[str, np.ndarray]], float],
-         curve: dict[str, np.ndarray], max_points: int, tolerance: float = TOLERANCE
-         ) -> np.ndarray:
-    """Indices of the points to keep: about ``max_points``, ``score`` within ``tolerance``.
-
-    ``measure`` grows along the curve (its length so far); the points are put
-    in ``max_points // 2`` bins of equal measure and the first and last point
-    of each bin are kept. For ROC (measure ``fpr + tpr``) that bounds the AUC
-    change by ``1 / max_points``; for PR (recall plus the precision's
-    variation) the change is checked: if ``score`` moved more than
-    ``tolerance``, the bins are halved until it does not (at worst every
-    point is kept).
-
-    Example:
-        >>> x = np.linspace(0, 1, 10_001)
-        >>> c = {"fpr": x, "tpr": np.sqrt(x)}
-        >>> kept = thin(x + np.sqrt(x), roc_auc_of, c, 1000)
-        >>> error = abs(roc_auc_of(_take(c, kept)) - 2 / 3)
-        >>> len(kept) <= 1002, int(kept[0]), int(kept[-1]), error < 1e-3
-        (True, 0, 10000, True)
-    """
-    n = len(measure)
-    measure = np.where(np.isfinite(measure), measure, 0.0)
-    if not np.all(np.diff(measure) >= 0) or measure[-1] <= measure[0]:
-        measure = np.arange(n, dtype=np.float64)  # undefined (NaN) curve: evenly spaced
-    exact = score(curve)
-    bins = max(max_points // 2, 1)
-    while True:
-        scaled = (measure - measure[0]) / (measure[-1] - measure[0]) * bins
-        which = np.minimum(scaled.astype(np.int64), bins - 1)
-        change = np.flatnonzero(np.diff(which))
-        kept = np.unique(np.concatenate([[0, n - 1], change, change + 1]))
-        error = abs(score(_take(curve, kept)) - exact)
-        if len(kept) >= n or not error > tolerance:  # NaN scores: keep what we have
-            return kept
-        bins *= 2
-
-
-def _take(curve: dict[str, np.ndarray], kept: np.ndarray) -> dict[str, np.ndarray]:
-    return {name: values[kept] for name, values in curve.items()}  # the points kept
 
 
 def _binary_inputs(y_true: np.ndarray, scores: np.ndarray, weights: np.ndarray | None

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fittrack.history.curve_store import CurveStore, curves_path, resolve_epoch
-from fittrack.metrics.curve_points import average_precision_of, roc_auc_of
+from fittrack.metrics.thinning import average_precision_of, roc_auc_of
 from fittrack.plots.layout import make_axes
 from fittrack.plots.style import FAMILIES
 

@@ -10,8 +10,8 @@ from sklearn.metrics import (average_precision_score, confusion_matrix, precisio
                              roc_auc_score, roc_curve)
 
 from fittrack.metrics import UndefinedMetricWarning, curve_points
-from fittrack.metrics.curve_points import (average_precision_of, confusion, curves_for,
-                                           pr_points, roc_auc_of, roc_points)
+from fittrack.metrics.curve_points import confusion, curves_for, pr_points, roc_points
+from fittrack.metrics.thinning import average_precision_of, roc_auc_of
 
 
 def _binary(n: int, seed: int, decimals: int | None = None, dtype=np.float32):
