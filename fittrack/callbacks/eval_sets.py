@@ -96,7 +96,7 @@ class StreamSet:
             rows = n_rows(y)
             targets = None if loss_targets is None else loss_targets(y)
             out.append(Chunk(y, predictor.predict_batch(model, x, rows, targets), w, rows))
-        if not out:
+        if not out and not self.data.may_be_empty:
             raise ValueError(f"{self.role} produced no batches at this evaluation; a source "
                              "must give at least one batch each time it is read.")
         return out
@@ -113,6 +113,19 @@ class MonitorPart:
         self.prefix, self.role, self.blocks = source.prefix, source.role, blocks
         self.where = f"the {source.role} monitor subset"
         self.n_rows = sum(b.n_rows for b in blocks)
+
+    def keep(self, size: int, rng: np.random.Generator) -> None:
+        """Keep ``size`` of the rows (drawn with ``rng``), in their order."""
+        if size >= self.n_rows:
+            return
+        rows = np.sort(rng.choice(self.n_rows, size=size, replace=False))
+        blocks, start = [], 0
+        for b in self.blocks:
+            mine = rows[(rows >= start) & (rows < start + b.n_rows)] - start
+            if len(mine):
+                blocks.append(b.take(mine))
+            start += b.n_rows
+        self.blocks, self.n_rows = blocks, size
 
 
 class MonitorGroup:

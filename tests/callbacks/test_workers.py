@@ -1,0 +1,166 @@
+"""Several worker processes: every worker logs the whole set's values, predicting its share.
+
+The exchange logic runs here on threads standing in for processes (a barrier
+for the all-gather), on every backend.
+"""
+
+import threading
+
+import numpy as np
+import pytest
+
+from fittrack.callbacks.data import ArrayData
+from fittrack.callbacks.eval_sets import ArraySet, MonitorPart
+from fittrack.callbacks.evaluation import Chunk
+from fittrack.callbacks.inference import Predicted
+from fittrack.callbacks.workers import Workers, allocate, block, concat, interleave
+
+# ----- the exchange, on threads -----
+class ThreadCollective:
+    """``allgather`` between threads; fails (like a collective) on unequal shapes."""
+
+    def __init__(self, count):
+        self.slots, self.barrier = [None] * count, threading.Barrier(count, timeout=30)
+        self.shapes = []
+
+    def member(self, index):
+        board = self
+
+        class Member:
+            def allgather(self, array):
+                board.slots[index] = np.array(array)
+                board.barrier.wait()
+                if index == 0:
+                    board.shapes.append(array.shape)
+                out = np.stack(board.slots)
+                board.barrier.wait()
+                return out
+        return Member()
+
+
+def on_threads(count, fn, whole_set=False):
+    """``fn(workers)`` on ``count`` threads; the results (or exceptions) in worker order."""
+    collective, results = ThreadCollective(count), [None] * count
+
+    def run(i):
+        try:
+            results[i] = fn(Workers(i, count, whole_set, collective.member(i)))
+        except Exception as err:  # noqa: BLE001 - returned for the assertions
+            results[i] = err
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results, collective
+
+
+def chunk(rows, start=0):
+    y = np.arange(start, start + rows)
+    out = (y / 10.0).astype("float32")[:, None]
+    return Chunk(y, Predicted([(None, out)], [None], 0.5, [out[:, 0] * 2]), None, rows)
+
+
+def test_uneven_objects_are_padded_gathered_and_trimmed():
+    results, collective = on_threads(3, lambda w: w.allgather_objects("x" * (10 + 500 * w.index)))
+    assert all(r == ["x" * 10, "x" * 510, "x" * 1010] for r in results)
+    assert collective.shapes[0] == (1,) and collective.shapes[1][0] >= 1010
+
+
+def test_every_worker_gets_every_chunk_in_the_whole_sets_order():
+    rows = [501, 500]
+    results, _ = on_threads(2, lambda w: concat(w.exchange(
+        lambda: [chunk(rows[w.index], 501 * w.index)], "the validation_data")))
+    for chunks in results:
+        y = np.concatenate([c.y for c in chunks])
+        np.testing.assert_array_equal(y, np.arange(1001))
+        out = np.concatenate([c.predicted.outputs[0][1] for c in chunks])
+        np.testing.assert_array_equal(out[:, 0], (np.arange(1001) / 10.0).astype("float32"))
+        assert sum(c.rows for c in chunks) == 1001
+
+
+def test_every_nth_batch_is_put_back_in_order():
+    per_worker = [[chunk(10, 0), chunk(10, 20), chunk(5, 40)], [chunk(10, 10), chunk(10, 30)]]
+    y = np.concatenate([c.y for c in interleave(per_worker)])
+    np.testing.assert_array_equal(y, np.arange(45))
+
+
+def test_an_error_on_one_worker_raises_on_every_worker():
+    def produce(w):
+        if w.index == 1:
+            raise ValueError("bad labels")
+        return 1
+    results, _ = on_threads(2, lambda w: w.exchange(lambda: produce(w), "the validation_data"))
+    assert isinstance(results[1], ValueError) and str(results[1]) == "bad labels"
+    assert isinstance(results[0], RuntimeError)
+    assert "Worker 1 of 2 failed in the validation_data: ValueError: bad labels" in str(results[0])
+
+
+def test_shares_blocks_and_proportional_monitor_sizes():
+    assert [block(1001, i, 2) for i in range(2)] == [(0, 501), (501, 1001)]
+    assert [block(10, i, 3) for i in range(3)] == [(0, 4), (4, 7), (7, 10)]
+    assert allocate(100, [501, 500]) == [50, 50]
+    assert allocate(100, [700, 301]) == [70, 30]
+    assert allocate(7, [3, 0, 9]) == [2, 0, 5]
+    assert allocate(2000, [501, 500]) == [501, 500]
+    data = ArrayData(np.arange(10.0)[:, None], np.arange(10), np.ones(10), 10)
+    shares = [Workers(i, 3, whole_set=True).share(data) for i in range(3)]
+    assert [s.y.tolist() for s in shares] == [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    assert Workers(1, 3, whole_set=False).share(data) is data
+    assert Workers().share(data) is data
+
+
+def test_monitor_parts_are_cut_in_proportion_to_the_shards():
+    rows = [700, 301]
+
+    class Callback:
+        batch_frequency, epoch_frequency, monitor_size, seed = 1, 1, 100, 0
+
+        class _plan:  # noqa: N801
+            outputs = []
+
+    def prepare(w):
+        data = ArrayData(np.zeros((rows[w.index], 2)), np.arange(rows[w.index]), None,
+                         rows[w.index])
+        with w.agree(Callback()):
+            part = w.monitor(ArraySet("val", "val_", "validation_data", w.share(data), 32),
+                             100, np.random.default_rng(0))
+        return part.n_rows, part.blocks[0].y
+    results, _ = on_threads(2, prepare)
+    assert [n for n, _ in results] == [70, 30]
+    for n, y in results:
+        assert len(np.unique(y)) == n and np.all(np.diff(y) > 0)
+
+
+def test_workers_that_disagree_are_refused_before_training():
+    class Callback:
+        batch_frequency, monitor_size, seed = None, 1024, 0
+
+        class _plan:  # noqa: N801
+            outputs = []
+
+    def prepare(w):
+        cb = Callback()
+        cb.epoch_frequency = 1 + w.index
+        with w.agree(cb):
+            pass
+    results, _ = on_threads(2, prepare)
+    assert all(isinstance(r, ValueError) and "epoch_frequency" in str(r) for r in results)
+
+
+def test_one_process_hands_everything_back_unchanged():
+    w = Workers()
+    chunks, sets = [chunk(3)], [object()]
+    assert w.gathering(sets, None) == (sets, None)
+    with w.agree(None):
+        pass
+    assert not w.multi and chunks[0].rows == 3
+
+
+def test_monitor_part_keeps_rows_in_order():
+    blocks = [ArrayData(np.zeros((5, 1)), np.arange(5), None, 5),
+              ArrayData(np.zeros((4, 1)), np.arange(5, 9), None, 4)]
+    part = MonitorPart(ArraySet("val", "val_", "validation_data", blocks[0], 8), blocks)
+    part.keep(4, np.random.default_rng(3))
+    y = np.concatenate([b.y for b in part.blocks])
+    assert part.n_rows == 4 and len(y) == 4 and np.all(np.diff(y) > 0)
