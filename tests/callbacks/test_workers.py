@@ -1,19 +1,33 @@
 """Several worker processes: every worker logs the whole set's values, predicting its share.
 
 The exchange logic runs here on threads standing in for processes (a barrier
-for the all-gather), on every backend.
+for the all-gather), on every backend; then two real JAX processes on
+localhost (``two_workers.py``) train, and every value both logged is
+recomputed in this process on the whole set at the weights they saved.
 """
 
+import functools
+import json
+import os
+import socket
+import subprocess
+import sys
 import threading
 
+import keras
 import numpy as np
 import pytest
+from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
 from fittrack.callbacks.data import ArrayData
 from fittrack.callbacks.eval_sets import ArraySet, MonitorPart
 from fittrack.callbacks.evaluation import Chunk
 from fittrack.callbacks.inference import Predicted
 from fittrack.callbacks.workers import Workers, allocate, block, concat, interleave
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
 
 # ----- the exchange, on threads -----
 class ThreadCollective:
@@ -164,3 +178,133 @@ def test_monitor_part_keeps_rows_in_order():
     part.keep(4, np.random.default_rng(3))
     y = np.concatenate([b.y for b in part.blocks])
     assert part.n_rows == 4 and len(y) == 4 and np.all(np.diff(y) > 0)
+
+
+# ----- two JAX processes on localhost -----
+def free_port():
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def two_workers(tmp_path_factory):
+    out = tmp_path_factory.mktemp("workers")
+    port = str(free_port())
+    env = dict(os.environ, PYTHONPATH=ROOT, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="3",
+               JAX_PLATFORMS="cpu")
+    env.pop("XLA_FLAGS", None)
+    procs = [subprocess.Popen([sys.executable, os.path.join(HERE, "two_workers.py"), str(i),
+                               port, str(out)], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True) for i in range(2)]
+    logs = []
+    try:
+        for p in procs:
+            logs.append(p.communicate(timeout=300)[0])
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    assert all(p.returncode == 0 for p in procs), "\n".join(log[-3000:] for log in logs)
+    results = [json.loads((out / f"result{i}.json").read_text()) for i in range(2)]
+    return out, results
+
+
+def whole_data():
+    """The sets of two_workers.py, whole: (x, y, sample_weight) per key prefix."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(1801, 5)).astype("float32")
+    y = (x[:, 0] + 0.5 * x[:, 1] + rng.normal(scale=0.8, size=len(x)) > 0).astype("int64")
+    w = rng.uniform(0.5, 2.0, size=len(x))
+    return {"": (x[:800], y[:800], None), "val_": (x[800:], y[800:], w[800:])}
+
+
+@functools.lru_cache(maxsize=1)
+def reference_model():
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(8, activation="relu"),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy")
+    return model
+
+
+def reference(weights_path, data):
+    """Every value one process computes on the whole sets at these weights."""
+    model = reference_model()
+    with np.load(weights_path) as saved:
+        model.set_weights([saved[f"arr_{i}"] for i in range(len(saved.files))])
+    values = {}
+    for prefix, (x, y, w) in data.items():
+        p = np.asarray(model.predict(x, batch_size=len(x), verbose=0))[:, 0]
+        values[prefix + "auc"] = roc_auc_score(y, p, sample_weight=w)
+        values[prefix + "accuracy"] = accuracy_score(y, p > 0.5, sample_weight=w)
+        values[prefix + "f1"] = f1_score(y, p > 0.5, sample_weight=w)
+        values[prefix + "loss"] = model.evaluate(x, y, sample_weight=w, batch_size=len(x),
+                                                 verbose=0)
+    return values
+
+
+def check_points(results, name, levels):
+    data = whole_data()
+    first, second = results[0][name]["points"], results[1][name]["points"]
+    assert [(p["level"], p["at"]) for p in first] == [(p["level"], p["at"]) for p in second]
+    assert sorted({p["level"] for p in first}) == levels
+    for mine, theirs in zip(first, second):
+        assert mine["logs"] == theirs["logs"]   # both workers log the very same values
+        expected = reference(mine["weights"], data)
+        for key, value in expected.items():
+            if key in mine["logs"]:
+                tol = 1e-5 * abs(value) if key.endswith("loss") else 1e-9
+                assert mine["logs"][key] == pytest.approx(value, abs=tol), \
+                    (name, mine["level"], mine["at"], key)
+        assert {k for k in expected if k in mine["logs"]} == set(expected)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="JAX processes (jax.distributed)")
+def test_each_shard_predicted_by_its_worker_every_value_the_whole_sets(two_workers):
+    out, results = two_workers
+    check_points(results, "shards", ["batch", "epoch"])
+    for i, rows in enumerate((501, 500)):
+        run = results[i]["shards"]
+        assert run["rows_predicted"]["val"] == rows * run["epochs_run"]   # its shard only
+        assert run["rows_predicted"]["train"] == 400 * run["epochs_run"]
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="JAX processes (jax.distributed)")
+def test_early_stopping_on_a_computed_key_stops_both_workers_together(two_workers):
+    _, results = two_workers
+    assert results[0]["shards"]["epochs_run"] == results[1]["shards"]["epochs_run"] == 2
+    assert results[0]["shards"]["history"] == results[1]["shards"]["history"]
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="JAX processes (jax.distributed)")
+def test_only_the_chief_writes_files(two_workers):
+    from fittrack import load_history
+
+    out, results = two_workers
+    assert (out / "shards0.csv").exists() and (out / "shards0.batches.csv").exists()
+    assert not list(out.glob("shards1*")) and not list(out.glob("whole1*"))
+    saved = load_history(out / "shards0.csv")
+    assert saved["val_auc"] == pytest.approx(results[1]["shards"]["history"]["val_auc"])
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="JAX processes (jax.distributed)")
+def test_whole_set_on_every_worker_each_predicts_its_share(two_workers):
+    _, results = two_workers
+    check_points(results, "whole", ["batch", "epoch"])
+    for i, rows in enumerate((501, 500)):
+        run = results[i]["whole"]
+        assert run["rows_predicted"]["val"] == rows * run["epochs_run"]   # its block
+        # the train stream: the first batch (the checks), then every other batch of 100
+        assert run["rows_predicted"]["stream"] == 100 + 400 * run["epochs_run"]
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="JAX processes (jax.distributed)")
+def test_set_ups_that_cannot_be_exact_fail_before_training_on_every_worker(two_workers):
+    _, results = two_workers
+    for r in results:
+        assert r["different_sets"].startswith("ValueError: With auto_shard_dataset=True every "
+                                              "worker passes the whole dataset")
+    assert results[1]["bad_labels"].startswith("ValueError: validation_data: targets of shape")
+    assert results[0]["bad_labels"].startswith(
+        "RuntimeError: Worker 1 of 2 failed in the checks before training: ValueError")
