@@ -146,8 +146,11 @@ class MonitorGroup:
         blocks = [(i, b) for i, part in enumerate(parts) for b in part.blocks]
         self.units = []   # (BatchedInputs, [(part index, block, start row)])
         self._targets: list | None = None   # per unit: the losses' targets, batched
-        for signature in dict.fromkeys(_signature(b.x) for _, b in blocks):
-            members = [(i, b) for i, b in blocks if _signature(b.x) == signature]
+        # With activity regularisers (pad=False) a batch's regularisation depends on its
+        # rows: each dataset gets units of its own, so its loss has its rows' term.
+        unit = (lambda i, b: _signature(b.x)) if pad else (lambda i, b: (i, _signature(b.x)))
+        for signature in dict.fromkeys(unit(i, b) for i, b in blocks):
+            members = [(i, b) for i, b in blocks if unit(i, b) == signature]
             starts = np.cumsum([0] + [b.n_rows for _, b in members])
             rows = int(starts[-1])
             size = batch_size if exact else max(batch_size, min(rows, self.MAX_ROWS))
