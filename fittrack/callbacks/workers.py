@@ -35,7 +35,7 @@ from typing import Any, Callable, Iterator, Protocol
 import keras
 import numpy as np
 
-from fittrack.callbacks.data import ArrayData, leaves, take_rows
+from fittrack.callbacks.data import ArrayData, dense, leaves, take_rows
 from fittrack.callbacks.eval_sets import MonitorGroup, MonitorPart
 from fittrack.callbacks.evaluation import Chunk
 from fittrack.callbacks.inference import stateful_layers
@@ -100,7 +100,7 @@ class Workers:
                  collective: Collective | None = None):
         self.index, self.count, self.multi = index, count, count > 1
         self.whole_set, self.collective = whole_set, collective
-        self._given: list[tuple] = []     # per dataset: (kind, rows, crc) as given
+        self._given: list[tuple] = []     # per dataset: (kind, role, rows, crc) as given
         self._monitors: list[tuple] = []  # per dataset: (part, rows of the share, rng)
 
     # ----- before training -----
@@ -109,11 +109,13 @@ class Workers:
         if not self.multi:
             return data
         if isinstance(data, StreamData):
-            self._given.append(("stream", None, None))
+            self._given.append(("stream", role, None, None))
             every = self.count if self.whole_set else 1
             return StreamShare(data, self.index % every, every)
-        crc = zlib.crc32(b"".join(np.ascontiguousarray(a).tobytes() for a in leaves(data.y)))
-        self._given.append(("arrays", data.n_rows, crc))
+        ends = leaves(take_rows(data.x, np.array([0, data.n_rows - 1])))   # x: two rows only
+        parts = leaves(data.y) + [dense(a) for a in ends]
+        crc = zlib.crc32(b"".join(np.ascontiguousarray(a).tobytes() for a in parts))
+        self._given.append(("arrays", role, data.n_rows, crc))
         if not self.whole_set:
             return data
         if data.n_rows < self.count:
@@ -195,16 +197,12 @@ class Workers:
 
 
 class GatheredSet:
-    """An evaluation set whose chunks are every worker's, in the whole set's order
-    (anything else is the local set's)."""
+    """An evaluation set whose chunks are every worker's, in the whole set's order."""
 
     def __init__(self, local: Any, workers: Workers):
-        self.local, self.workers = local, workers
-        data = getattr(local, "data", None)
+        self.local, self.workers, self.key, self.prefix = local, workers, local.key, local.prefix
+        self.role, self.where, data = local.role, local.where, getattr(local, "data", None)
         self.interleaved = isinstance(data, StreamShare) and data.every > 1
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.local, name)
 
     def chunks(self, predictor: Any, model: Any, loss_targets: Any = None) -> list[Chunk]:
         per_worker = self.workers.exchange(
@@ -271,12 +269,12 @@ def _signature(callback: Any, given: list[tuple]) -> tuple:
     plan = callback._plan
     return (callback.batch_frequency, callback.epoch_frequency, callback.monitor_size,
             [(o.name, o.problem.task, o.problem.logits, [s.name for s in o.specs])
-             for o in plan.outputs], [kind for kind, _, _ in given])
+             for o in plan.outputs], [given_set[:2] for given_set in given])
 
 
 def _check_same(reports: list[tuple], whole_set: bool) -> None:
-    """The same schedule, outputs and kinds of data on every worker; the same whole set
-    under ``auto_shard_dataset=True``; a warning for identical shards."""
+    """The same schedule, outputs and kinds of data on every worker, the same whole set
+    under ``auto_shard_dataset=True``, and a warning for identical shards."""
     for k, report in enumerate(reports[1:], start=1):
         if report[0] != reports[0][0]:
             raise ValueError(
@@ -284,17 +282,17 @@ def _check_same(reports: list[tuple], whole_set: bool) -> None:
                 f"data (each evaluation is a collective): worker 0 has {reports[0][0]}, "
                 f"worker {k} has {report[0]} (batch_frequency, epoch_frequency, "
                 "monitor_size, outputs, datasets).")
-    for n, (kind, _, _) in enumerate(reports[0][1]):
-        seen = {r[1][n][1:] for r in reports}
+    for n, (kind, role, _, _) in enumerate(reports[0][1]):
+        seen = {r[1][n][2:] for r in reports}
         if kind == "arrays" and whole_set and len(seen) > 1:
             raise ValueError(
-                "With auto_shard_dataset=True every worker passes the whole dataset (Keras "
-                f"shards it), but they passed different ones {sorted(seen)} (rows, crc32 of "
-                "the targets). Pass the whole set on every worker, or set "
+                f"With auto_shard_dataset=True every worker passes the whole {role} (Keras "
+                f"shards it), but they passed different ones {sorted(seen)} (rows, crc32 of y "
+                "and of x's first and last rows). Pass the whole set on every worker, or set "
                 "auto_shard_dataset=False and pass each worker's own shard.")
         if kind == "arrays" and not whole_set and len(seen) == 1:
             warnings.warn(
-                "Every worker passed the same rows to MetricsCallback under "
+                f"Every worker passed the same {role} to MetricsCallback under "
                 "auto_shard_dataset=False, where each worker passes its own shard: each row "
                 f"is predicted and counted {len(reports)} times. Pass x[i::n] on worker i.",
                 UserWarning, stacklevel=4)

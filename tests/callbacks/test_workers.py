@@ -124,14 +124,17 @@ def test_shares_blocks_and_proportional_monitor_sizes():
     assert Workers().share(data) is data
 
 
+class Callback:
+    """What the workers read of a MetricsCallback."""
+
+    batch_frequency, epoch_frequency, monitor_size, seed = 1, 1, 100, 0
+
+    class _plan:  # noqa: N801
+        outputs = []
+
+
 def test_monitor_parts_are_cut_in_proportion_to_the_shards():
     rows = [700, 301]
-
-    class Callback:
-        batch_frequency, epoch_frequency, monitor_size, seed = 1, 1, 100, 0
-
-        class _plan:  # noqa: N801
-            outputs = []
 
     def prepare(w):
         data = ArrayData(np.zeros((rows[w.index], 2)), np.arange(rows[w.index]), None,
@@ -146,13 +149,18 @@ def test_monitor_parts_are_cut_in_proportion_to_the_shards():
         assert len(np.unique(y)) == n and np.all(np.diff(y) > 0)
 
 
+def test_identical_shards_get_a_warning():
+    data = ArrayData(np.arange(10.0)[:, None], np.arange(10), None, 10)
+
+    def prepare(w):
+        with w.agree(Callback()):
+            w.share(data, "validation_data")
+    with pytest.warns(UserWarning, match="Every worker passed the same validation_data") as seen:
+        results, _ = on_threads(2, prepare)
+    assert results == [None, None] and len(seen) == 2
+
+
 def test_workers_that_disagree_are_refused_before_training():
-    class Callback:
-        batch_frequency, monitor_size, seed = None, 1024, 0
-
-        class _plan:  # noqa: N801
-            outputs = []
-
     def prepare(w):
         cb = Callback()
         cb.epoch_frequency = 1 + w.index
@@ -222,8 +230,9 @@ def whole_data():
 
 @functools.lru_cache(maxsize=1)
 def reference_model():
-    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(8, activation="relu"),
-                              keras.layers.Dense(1, activation="sigmoid")])
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(
+        8, activation="relu", kernel_regularizer=keras.regularizers.l2(1e-3),
+        activity_regularizer=keras.regularizers.l2(1e-3)), keras.layers.Dense(1, "sigmoid")])
     model.compile("adam", "binary_crossentropy")
     return model
 
@@ -304,7 +313,7 @@ def test_set_ups_that_cannot_be_exact_fail_before_training_on_every_worker(two_w
     _, results = two_workers
     for r in results:
         assert r["different_sets"].startswith("ValueError: With auto_shard_dataset=True every "
-                                              "worker passes the whole dataset")
+                                              "worker passes the whole validation_data")
     assert results[1]["bad_labels"].startswith("ValueError: validation_data: targets of shape")
     assert results[0]["bad_labels"].startswith(
         "RuntimeError: Worker 1 of 2 failed in the checks before training: ValueError")

@@ -45,8 +45,9 @@ def data():
 
 def build():
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(8, activation="relu"),
-                              keras.layers.Dense(1, activation="sigmoid")])
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(
+        8, activation="relu", kernel_regularizer=keras.regularizers.l2(1e-3),
+        activity_regularizer=keras.regularizers.l2(1e-3)), keras.layers.Dense(1, "sigmoid")])
     model.compile(keras.optimizers.Adam(0.01), "binary_crossentropy")
     return model
 
