@@ -19,7 +19,9 @@ epoch of each fit, which compiles, left out), the median of their ratio at
 each epoch (target <= 0.6), the rows it predicted per evaluation, and the
 cost of the gather: inside the evaluation (waiting for the other worker
 included) and on its own (the last payloads exchanged back to back), with
-the MiB each worker sends.
+the MiB each worker sends. On a busy machine the wall-time ratio includes
+the time a worker waits at the gather for a peer that the load slowed down;
+``cpu_ratio`` (this process's CPU time, both figures) is not affected by it.
 Run: ``python benchmarks/bench_workers.py`` (JAX only), or ``python benchmarks/run.py workers``.
 """
 
@@ -87,7 +89,10 @@ def worker(index: int, port: str) -> None:
     one, two = (np.array(samples[name]) for name in ("one", "two"))
     emit({"worker": index, "one_worker_s": float(np.median(one[:, 0])),
           "two_workers_s": float(np.median(two[:, 0])),
-          "ratio": float(np.median(two[:, 0] / one[:, 0])), "rows_one": int(one[0, 1]),
+          "ratio": float(np.median(two[:, 0] / one[:, 0])),
+          "one_worker_cpu_s": float(np.median(one[:, 3])),
+          "two_workers_cpu_s": float(np.median(two[:, 3])),
+          "cpu_ratio": float(np.median(two[:, 3] / one[:, 3])), "rows_one": int(one[0, 1]),
           "rows_two": int(two[0, 1]), "gather_in_eval_s": float(np.median(two[:, 2])),
           "gather_s": gather_s, "sent_mb": sent_mb})
 
@@ -114,15 +119,17 @@ class Probe:
             return out
         predictor_cls.predict, workers_cls.allgather_objects = counting_predict, timed_exchange
 
-    def time_epochs(self, cb) -> list[tuple[float, int, float]]:
-        """(seconds, rows predicted, seconds in exchanges) of each ``on_epoch_end`` of ``cb``."""
+    def time_epochs(self, cb) -> list[tuple[float, int, float, float]]:
+        """(seconds, rows predicted, seconds in exchanges, CPU seconds of this process) of
+        each ``on_epoch_end`` of ``cb``."""
         original, times = cb.on_epoch_end, []
 
         def timed(epoch, logs=None):
             self.rows, self.gather_s, self.sent = 0, 0.0, []
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             original(epoch, logs)
-            times.append((time.perf_counter() - start, self.rows, self.gather_s))
+            times.append((time.perf_counter() - start, self.rows, self.gather_s,
+                          time.process_time() - cpu))
             self.last_sent = self.sent or self.last_sent
         cb.on_epoch_end = timed
         return times
@@ -177,6 +184,7 @@ def main() -> None:
     print("RESULT " + json.dumps({
         "bench": "workers", "backend": "jax", "one_worker_s": per_worker("one_worker_s"),
         "two_workers_s": per_worker("two_workers_s"), "ratio": per_worker("ratio"),
+        "cpu_ratio": per_worker("cpu_ratio"),
         "rows_one_worker": rows[0]["rows_one"], "rows_per_worker": per_worker("rows_two"),
         "gather_in_eval_s": per_worker("gather_in_eval_s"), "gather_s": per_worker("gather_s"),
         "sent_mb": per_worker("sent_mb")}), flush=True)

@@ -25,7 +25,7 @@ COLUMNS = {
                   "forward_standalone_s", "hook_vs_standalone"],
     "batch_level": ["backend", "monitor_size", "eval_ms", "forward_ms", "vs_forward"],
     "memory": ["backend", "rss_epoch5_mb", "growth_mb", "reference_growth_mb"],
-    "workers": ["backend", "one_worker_s", "two_workers_s", "ratio", "rows_one_worker",
+    "workers": ["backend", "one_worker_s", "two_workers_s", "ratio", "cpu_ratio", "rows_one_worker",
                 "rows_per_worker", "gather_in_eval_s", "gather_s", "sent_mb"],
 }
 
