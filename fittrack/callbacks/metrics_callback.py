@@ -229,7 +229,7 @@ class MetricsCallback(keras.callbacks.Callback):
         batch_size, exact = self._inference_batch_size(model)
         pad = not has_activity_regularizer(model)
         run = workers.detect(model)   # several processes: each predicts its share only
-        with run.agree(self):
+        with run.agree(self, self._plan):
             for key, prefix, role, data in roles:
                 if data is None:
                     continue

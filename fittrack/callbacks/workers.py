@@ -103,7 +103,6 @@ class Workers:
         self._given: list[tuple] = []     # per dataset: (kind, role, rows, crc) as given
         self._monitors: list[tuple] = []  # per dataset: (part, rows of the share, rng)
 
-    # ----- before training -----
     def share(self, data: Any, role: str = "the data") -> Any:
         """This worker's share of parsed ``train_data``/``validation_data``."""
         if not self.multi:
@@ -121,10 +120,9 @@ class Workers:
         if data.n_rows < self.count:
             raise ValueError(f"{role} has {data.n_rows} rows, fewer than the {self.count} "
                              "workers that share its evaluation; give it more rows.")
-        lo, hi = block(data.n_rows, self.index, self.count)
-        rows = slice(lo, hi)
+        rows = slice(*block(data.n_rows, self.index, self.count))
         return ArrayData(take_rows(data.x, rows), take_rows(data.y, rows),
-                         take_rows(data.sample_weight, rows), hi - lo)
+                         take_rows(data.sample_weight, rows), rows.stop - rows.start)
 
     def monitor(self, eval_set: Any, size: int, rng: np.random.Generator) -> MonitorPart:
         """This worker's part of the seeded monitor subset (cut to size by :meth:`agree`)."""
@@ -137,9 +135,10 @@ class Workers:
         return part
 
     @contextlib.contextmanager
-    def agree(self, callback: Any) -> Iterator[None]:
+    def agree(self, callback: Any, plan: Any) -> Iterator[None]:
         """Wrap the checks before training: an error on any worker raises on every
-        worker, and the workers must agree on the set-up (else a ValueError)."""
+        worker, and the workers must agree on the set-up (``callback``'s schedule, the
+        bound ``plan``'s outputs, the kinds of data), else a ValueError."""
         if not self.multi:
             yield
             return
@@ -152,7 +151,7 @@ class Workers:
         def report() -> tuple:
             if error is not None:
                 raise error
-            return (_signature(callback, self._given), self._given,
+            return (_signature(callback, plan, self._given), self._given,
                     [rows for _, rows, _ in self._monitors])
         reports = self.exchange(report, "the checks before training")
         _check_same(reports, self.whole_set)
@@ -167,7 +166,6 @@ class Workers:
         return ([GatheredSet(s, self) for s in sets],
                 None if group is None else GatheredMonitors(group, self))
 
-    # ----- the exchange -----
     def exchange(self, produce: Callable[[], Any], where: str) -> list[Any]:
         """Every worker's ``produce()``, in worker order; if it raised on any worker,
         every worker raises (the original error where it happened)."""
@@ -204,9 +202,14 @@ class GatheredSet:
         self.role, self.where, data = local.role, local.where, getattr(local, "data", None)
         self.interleaved = isinstance(data, StreamShare) and data.every > 1
 
-    def chunks(self, predictor: Any, model: Any, loss_targets: Any = None) -> list[Chunk]:
+    @property
+    def n_batches(self) -> int | None:
+        return getattr(self.local, "n_batches", None)
+
+    def chunks(self, predictor: Any, model: Any, *args: Any) -> list[Chunk]:
+        """``args``: the local set's (``loss_targets``, ...)."""
         per_worker = self.workers.exchange(
-            lambda: self.local.chunks(predictor, model, loss_targets), self.where)
+            lambda: self.local.chunks(predictor, model, *args), self.where)
         chunks = interleave(per_worker) if self.interleaved else concat(per_worker)
         if not chunks:
             raise ValueError(f"{self.role} produced no batches at this evaluation on any "
@@ -264,9 +267,8 @@ def _bucket(n: int) -> int:
     return max(step, -(-n // step) * step)
 
 
-def _signature(callback: Any, given: list[tuple]) -> tuple:
+def _signature(callback: Any, plan: Any, given: list[tuple]) -> tuple:
     """What every worker must share: the schedule, the outputs' problems, the datasets' kinds."""
-    plan = callback._plan
     return (callback.batch_frequency, callback.epoch_frequency, callback.monitor_size,
             [(o.name, o.problem.task, o.problem.logits, [s.name for s in o.specs])
              for o in plan.outputs], [given_set[:2] for given_set in given])

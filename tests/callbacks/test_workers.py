@@ -129,8 +129,9 @@ class Callback:
 
     batch_frequency, epoch_frequency, monitor_size, seed = 1, 1, 100, 0
 
-    class _plan:  # noqa: N801
-        outputs = []
+
+class Plan:
+    outputs = []
 
 
 def test_monitor_parts_are_cut_in_proportion_to_the_shards():
@@ -139,7 +140,7 @@ def test_monitor_parts_are_cut_in_proportion_to_the_shards():
     def prepare(w):
         data = ArrayData(np.zeros((rows[w.index], 2)), np.arange(rows[w.index]), None,
                          rows[w.index])
-        with w.agree(Callback()):
+        with w.agree(Callback(), Plan()):
             part = w.monitor(ArraySet("val", "val_", "validation_data", w.share(data), 32),
                              100, np.random.default_rng(0))
         return part.n_rows, part.blocks[0].y
@@ -153,7 +154,7 @@ def test_identical_shards_get_a_warning():
     data = ArrayData(np.arange(10.0)[:, None], np.arange(10), None, 10)
 
     def prepare(w):
-        with w.agree(Callback()):
+        with w.agree(Callback(), Plan()):
             w.share(data, "validation_data")
     with pytest.warns(UserWarning, match="Every worker passed the same validation_data") as seen:
         results, _ = on_threads(2, prepare)
@@ -164,7 +165,7 @@ def test_workers_that_disagree_are_refused_before_training():
     def prepare(w):
         cb = Callback()
         cb.epoch_frequency = 1 + w.index
-        with w.agree(cb):
+        with w.agree(cb, Plan()):
             pass
     results, _ = on_threads(2, prepare)
     assert all(isinstance(r, ValueError) and "epoch_frequency" in str(r) for r in results)
@@ -174,7 +175,7 @@ def test_one_process_hands_everything_back_unchanged():
     w = Workers()
     chunks, sets = [chunk(3)], [object()]
     assert w.gathering(sets, None) == (sets, None)
-    with w.agree(None):
+    with w.agree(None, None):
         pass
     assert not w.multi and chunks[0].rows == 3
 
