@@ -110,12 +110,12 @@ class Probe:
                 probe.rows += batched.n_rows
             return predict(self, model, batched, key, targets)
 
-        def timed_exchange(self, obj):
+        def timed_exchange(self, obj, *args):
             start = time.perf_counter()
-            out = probe.exchange(self, obj)
+            out = probe.exchange(self, obj, *args)
             probe.gather_s += time.perf_counter() - start
             probe.run = self
-            probe.sent.append(obj)
+            probe.sent.append((obj, *args))
             return out
         predictor_cls.predict, workers_cls.allgather_objects = counting_predict, timed_exchange
 
@@ -143,11 +143,11 @@ class Probe:
         sent, times = list(self.last_sent), []
         for _ in range(repeats + 1):
             start = time.perf_counter()
-            for obj in sent:
-                self.exchange(self.run, obj)
+            for args in sent:
+                self.exchange(self.run, *args)
             times.append(time.perf_counter() - start)
         return statistics.median(times[1:]), sum(
-            len(pickle.dumps(obj, protocol=5)) for obj in sent) / 2**20
+            len(pickle.dumps(args[0], protocol=5)) for args in sent) / 2**20
 
 
 def free_port() -> str:

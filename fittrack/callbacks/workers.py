@@ -6,11 +6,11 @@ processes) each worker passes its own shard and predicts all of it; with
 ``auto_shard_dataset=True`` (Keras shards a ``tf.data.Dataset``) every worker
 passes the whole set and predicts its share: its block of rows (arrays) or
 every N-th batch (streams). After each pass every worker's chunks (outputs,
-masks, loss values, targets, weights) are gathered through JAX's collectives,
-so each worker computes what one process computes on the whole set. Every
-worker calls every collective, in the same order; an error on one worker is
-sent to all and all raise it. A monitor subset is one seeded subset of the
-whole set: each worker draws its part from its share, in proportion to it.
+masks, loss values, targets, weights) are gathered through JAX's collectives
+(:mod:`.collectives`), so each worker computes what one process computes on
+the whole set. An error on one worker raises on every worker. A monitor
+subset is one seeded subset of the whole set: each worker draws its part
+from its share, in proportion to it.
 With one process :func:`detect` gives a :class:`Workers` that hands
 everything back unchanged (no collective, no copy).
 
@@ -27,34 +27,19 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import pickle
 import warnings
 import zlib
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Iterator
 
 import keras
 import numpy as np
 
+from fittrack.callbacks.collectives import Collective, Exchange, JaxCollective
 from fittrack.callbacks.data import ArrayData, dense, leaves, take_rows
 from fittrack.callbacks.eval_sets import MonitorGroup, MonitorPart
 from fittrack.callbacks.evaluation import Chunk
 from fittrack.callbacks.inference import stateful_layers
 from fittrack.callbacks.streams import StreamData, StreamShare
-
-
-class Collective(Protocol):
-    """``allgather(a)``: every worker's ``a`` (same shape and dtype on all), stacked."""
-
-    def allgather(self, array: np.ndarray) -> np.ndarray: ...
-
-
-class JaxCollective:
-    """JAX's multi-host all-gather."""
-
-    def allgather(self, array: np.ndarray) -> np.ndarray:
-        from jax.experimental import multihost_utils
-
-        return np.asarray(multihost_utils.process_allgather(array))
 
 
 def detect(model: Any) -> Workers:
@@ -87,8 +72,9 @@ def detect(model: Any) -> Workers:
     return Workers(jax.process_index(), n, bool(dist.auto_shard_dataset), JaxCollective())
 
 
-class Workers:
-    """This process's place in the run and the exchanges between the workers.
+class Workers(Exchange):
+    """This process's place in the run: its share of each dataset, the agreement before
+    training, and the gathering of every pass (the exchanges are :class:`Exchange`'s).
 
     Args:
         index, count: this process's index and the number of processes.
@@ -98,8 +84,8 @@ class Workers:
 
     def __init__(self, index: int = 0, count: int = 1, whole_set: bool = False,
                  collective: Collective | None = None):
-        self.index, self.count, self.multi = index, count, count > 1
-        self.whole_set, self.collective = whole_set, collective
+        super().__init__(index, count, collective)
+        self.multi, self.whole_set = count > 1, whole_set
         self._given: list[tuple] = []     # per dataset: (kind, role, rows, crc) as given
         self._monitors: list[tuple] = []  # per dataset: (part, rows of the share, rng)
 
@@ -166,34 +152,6 @@ class Workers:
         return ([GatheredSet(s, self) for s in sets],
                 None if group is None else GatheredMonitors(group, self))
 
-    def exchange(self, produce: Callable[[], Any], where: str) -> list[Any]:
-        """Every worker's ``produce()``, in worker order; if it raised on any worker,
-        every worker raises (the original error where it happened)."""
-        error = None
-        try:
-            local: tuple = ("ok", produce())
-        except Exception as err:  # noqa: BLE001 - sent to the other workers, then re-raised
-            error, local = err, ("error", f"{type(err).__name__}: {err}")
-        replies = self.allgather_objects(local)
-        if error is not None:
-            raise error
-        for k, (status, value) in enumerate(replies):
-            if status == "error":
-                raise RuntimeError(f"Worker {k} of {self.count} failed in {where}: {value}")
-        return [value for _, value in replies]
-
-    def allgather_objects(self, obj: Any) -> list[Any]:
-        """Every worker's ``obj`` (pickled; uneven sizes: lengths gathered, padded, trimmed)."""
-        payload = np.frombuffer(pickle.dumps(obj, protocol=5), dtype=np.uint8)
-        lengths = self.collective.allgather(np.array([payload.size], dtype=np.int64))
-        lengths = [int(n) for n in np.reshape(lengths, (self.count,))]
-        padded = np.zeros(_bucket(max(lengths)), dtype=np.uint8)
-        padded[:payload.size] = payload
-        stacked = self.collective.allgather(padded)
-        return [obj if k == self.index else pickle.loads(stacked[k, :n])
-                for k, n in enumerate(lengths)]
-
-
 class GatheredSet:
     """An evaluation set whose chunks are every worker's, in the whole set's order."""
 
@@ -259,12 +217,6 @@ def interleave(per_worker: list[list[Chunk]]) -> list[Chunk]:
     """Batch ``k`` of the whole set is batch ``k // N`` of worker ``k % N``."""
     longest = max(len(chunks) for chunks in per_worker)
     return [chunks[j] for j in range(longest) for chunks in per_worker if j < len(chunks)]
-
-
-def _bucket(n: int) -> int:
-    """``n`` rounded up to 1/8 of its power of two: few distinct shapes to compile."""
-    step = 1 << max(0, n.bit_length() - 4)
-    return max(step, -(-n // step) * step)
 
 
 def _signature(callback: Any, plan: Any, given: list[tuple]) -> tuple:

@@ -76,9 +76,19 @@ def chunk(rows, start=0):
 
 
 def test_uneven_objects_are_padded_gathered_and_trimmed():
-    results, collective = on_threads(3, lambda w: w.allgather_objects("x" * (10 + 500 * w.index)))
-    assert all(r == ["x" * 10, "x" * 510, "x" * 1010] for r in results)
-    assert collective.shapes[0] == (1,) and collective.shapes[1][0] >= 1010
+    def three_passes(w):
+        return [w.allgather_objects("x" * (size + 500 * w.index), "the validation_data")
+                for size in (10, 20, 3000)]
+    results, collective = on_threads(3, three_passes)
+    for r in results:
+        assert r[0] == ["x" * 10, "x" * 510, "x" * 1010]
+        assert r[1] == ["x" * 20, "x" * 520, "x" * 1020]
+        assert r[2] == ["x" * 3000, "x" * 3500, "x" * 4000]
+    rows = [shape[0] for shape in collective.shapes]
+    # the first pass: lengths, then a row wide enough; the second fits that row (one
+    # gather); the third does not (lengths in the too-narrow row, then a wider one)
+    assert rows[0] == 8 and rows[1] >= 8 + 1010 and rows[2] == rows[1]
+    assert len(rows) == 5 and rows[3] == rows[1] and rows[4] >= 8 + 4000
 
 
 def test_every_worker_gets_every_chunk_in_the_whole_sets_order():
