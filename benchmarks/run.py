@@ -1,7 +1,7 @@
 """Run the benchmarks on each Keras backend (one process per backend) and print tables.
 
 Usage:
-    python benchmarks/run.py [epoch] [batch] [memory] [store] [--backends jax,tensorflow,torch]
+    python benchmarks/run.py [epoch] [batch] [memory] [workers] [store] [--backends ...]
 
 With no benchmark named, all of them run. The figures are ratios against a
 reference measured in the same process (see each script's docstring).
@@ -17,15 +17,19 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPTS = {"epoch": "bench_epoch_end.py", "epoch_tagger": "bench_epoch_end.py",
-           "batch": "bench_batch_level.py", "memory": "bench_memory.py"}
+           "batch": "bench_batch_level.py", "memory": "bench_memory.py",
+           "workers": "bench_workers.py"}
 #: extra environment per benchmark name
 ENV = {"epoch_tagger": {"FITTRACK_BENCH_MODEL": "tagger"}}
+JAX_ONLY = {"workers"}   # two jax.distributed processes
 COLUMNS = {
     "epoch_end": ["model", "backend", "callback_s", "evaluate_s", "forward_s", "recipe_s",
                   "vs_evaluate", "vs_forward", "recipe_speedup", "epoch_end_hook_s",
                   "forward_standalone_s", "hook_vs_standalone"],
     "batch_level": ["backend", "monitor_size", "eval_ms", "forward_ms", "vs_forward"],
     "memory": ["backend", "rss_epoch5_mb", "growth_mb", "reference_growth_mb"],
+    "workers": ["backend", "one_worker_s", "two_workers_s", "ratio", "cpu_ratio", "rows_one_worker",
+                "rows_per_worker", "gather_in_eval_s", "gather_s", "sent_mb"],
 }
 
 
@@ -57,8 +61,12 @@ def main() -> None:
         if name == "store":
             subprocess.run([sys.executable, os.path.join(HERE, "bench_store.py")], check=False)
             continue
-        rows = [r for b in args.backends.split(",")
-                for r in run_one(SCRIPTS[name], b, ENV.get(name))]
+SCRIPTS = {"epoch": "bench_epoch_end.py", "epoch_tagger": "bench_epoch_end.py",
+           "batch": "bench_batch_level.py", "memory": "bench_memory.py",
+           "workers": "bench_workers.py"}
+#: extra environment per benchmark name
+ENV = {"epoch_tagger": {"FITTRACK_BENCH_MODEL": "tagger"}}
+JAX_ONLY = {"workers"}   # two jax.distributed processes
         if rows:
             print(f"\n## {rows[0]['bench']}\n\n{table(rows)}\n", flush=True)
 

@@ -107,7 +107,7 @@ class StreamSet:
             out.append(Chunk(y, predictor.predict_batch(model, x, rows, targets), w, rows))
             if on_batch is not None:
                 on_batch()
-        if not out:
+        if not out and not self.data.may_be_empty:
             raise ValueError(f"{self.role} produced no batches at this evaluation; a source "
                              "must give at least one batch each time it is read.")
         return out
@@ -129,6 +129,19 @@ class MonitorPart:
         self.where = f"the {source.role} monitor subset"
         self.n_rows = sum(b.n_rows for b in blocks)
 
+    def keep(self, size: int, rng: np.random.Generator) -> None:
+        """Keep ``size`` of the rows (drawn with ``rng``), in their order."""
+        if size >= self.n_rows:
+            return
+        rows = np.sort(rng.choice(self.n_rows, size=size, replace=False))
+        blocks, start = [], 0
+        for b in self.blocks:
+            mine = rows[(rows >= start) & (rows < start + b.n_rows)] - start
+            if len(mine):
+                blocks.append(b.take(mine))
+            start += b.n_rows
+        self.blocks, self.n_rows = blocks, size
+
 
 class MonitorGroup:
     """The monitor subsets of every dataset, predicted in as few compiled calls as possible.
@@ -148,8 +161,11 @@ class MonitorGroup:
         blocks = [(i, b) for i, part in enumerate(parts) for b in part.blocks]
         self.units = []   # (BatchedInputs, [(part index, block, start row)])
         self._targets: list | None = None   # per unit: the losses' targets, batched
-        for signature in dict.fromkeys(_signature(b.x) for _, b in blocks):
-            members = [(i, b) for i, b in blocks if _signature(b.x) == signature]
+        # With activity regularisers (pad=False) a batch's regularisation depends on its
+        # rows: each dataset gets units of its own, so its loss has its rows' term.
+        unit = (lambda i, b: _signature(b.x)) if pad else (lambda i, b: (i, _signature(b.x)))
+        for signature in dict.fromkeys(unit(i, b) for i, b in blocks):
+            members = [(i, b) for i, b in blocks if unit(i, b) == signature]
             starts = np.cumsum([0] + [b.n_rows for _, b in members])
             rows = int(starts[-1])
             size = batch_size if exact else max(batch_size, min(rows, self.MAX_ROWS))

@@ -23,7 +23,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from fittrack.callbacks import compat, monitors, resume
+from fittrack.callbacks import compat, monitors, resume, workers
 from fittrack.callbacks.arguments import (check_curves, check_from_logits, check_int,
                                           parse_source, warn_unknown_directions)
 from fittrack.callbacks.distribution import is_chief
@@ -160,7 +160,7 @@ class MetricsCallback(keras.callbacks.Callback):
             raise
         monitors.configure_monitors(self, compat.sibling_callbacks(), self._evaluator.direction)
         monitors.warn_validation_split(compat.fit_arguments(), self._train, self._val)
-        if self.live_plot:
+        if self.live_plot and is_chief():
             from fittrack.plots import LivePlot
 
             self._live = LivePlot(**(self.live_plot if isinstance(self.live_plot, dict) else {}))
@@ -248,16 +248,20 @@ class MetricsCallback(keras.callbacks.Callback):
         rng = np.random.default_rng(self.seed)
         batch_size, exact = self._inference_batch_size(model)
         pad = not has_activity_regularizer(model)
-        for key, prefix, role, data in roles:
-            if data is None:
-                continue
-            eval_set = build_set(key, prefix, role, data, batch_size, exact, pad)
-            self._evaluator.check(model, eval_set.head(self._evaluator.predictor, model), role)
-            epoch_sets.append(eval_set)
-            if self.batch_frequency is not None:
-                monitor_parts.append(eval_set.monitor(self.monitor_size, rng))
+        run = workers.detect(model)   # several processes: each predicts its share only
+        with run.agree(self, self._evaluator.plan):
+            for key, prefix, role, data in roles:
+                if data is None:
+                    continue
+                data = run.share(data, role)
+                eval_set = build_set(key, prefix, role, data, batch_size, exact, pad)
+                self._evaluator.check(model, eval_set.head(self._evaluator.predictor, model),
+                                      role)
+                epoch_sets.append(eval_set)
+                if self.batch_frequency is not None:
+                    monitor_parts.append(run.monitor(eval_set, self.monitor_size, rng))
         group = MonitorGroup(monitor_parts, batch_size, exact, pad) if monitor_parts else None
-        return epoch_sets, group
+        return run.gathering(epoch_sets, group)
 
     def _inference_batch_size(self, model: Any) -> tuple[int, bool]:
         """The batch size to predict with; a stateful RNN's fixed one if there is one."""

@@ -58,6 +58,7 @@ class InferenceStep:
         self.model = model
         self.carry_state = carry_state
         self._backend = keras.backend.backend()
+        self._local = self._backend == "jax" and _process_count() > 1
         self._fns: dict[bool, Any] = {}
         self._carry: list | None = None
         self.losses: list[tuple[int, Any]] = []
@@ -79,6 +80,8 @@ class InferenceStep:
         targets = targets if with_loss else None
         if self._backend == "jax":
             trainable, non_trainable = compat.jax_variables(self.model)
+            if self._local:   # several processes: this one's copy, so the step runs locally
+                trainable, non_trainable = _local(trainable), _local(non_trainable)
             if self.carry_state and self._carry is not None:
                 non_trainable = self._carry
             y, masks, reg, values, new_state = fn(trainable, non_trainable, x, targets)
@@ -137,6 +140,18 @@ class InferenceStep:
             values = [_unreduced(loss, t, leaves[position])
                       for (position, loss), t in zip(self.losses, targets)]
         return y, masks, reg, values
+
+
+def _process_count() -> int:
+    import jax
+
+    return jax.process_count()
+
+
+def _local(values: list) -> list:
+    """This process's copy of each replicated global array (``keras.distribution``)."""
+    return [v if getattr(v, "is_fully_addressable", True) else v.addressable_data(0)
+            for v in values]
 
 
 def _unreduced(loss: Any, y_true: Any, y_pred: Any) -> Any:

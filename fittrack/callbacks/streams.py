@@ -59,6 +59,8 @@ class StreamData:
         steps: batches per evaluation; required for sources that do not end.
     """
 
+    may_be_empty = False   # a pass gives at least one batch (else an error)
+
     def __init__(self, source: Any, role: str, steps: int | None):
         self.source, self.role, self.steps = source, role, steps
         self._kept: Batch | None = None   # a generator's batch read by the checks
@@ -126,6 +128,33 @@ class StreamData:
             raise ValueError(_empty(self.role, "a source that gave no rows"))
         kept, _ = _smallest(parts, size)
         return [_block(group) for group in _by_shape(kept)]
+
+
+class StreamShare(StreamData):
+    """One worker's share of a stream: every ``every``-th batch from batch ``index`` (all
+    with ``every=1``). Counts the rows of its last pass; may be empty (fewer batches than
+    workers: the other workers hold the rows)."""
+
+    may_be_empty = True
+
+    def __init__(self, data: StreamData, index: int, every: int):
+        super().__init__(data.source, data.role, data.steps)
+        self._kept, self.index, self.every, self.rows_read = data._kept, index, every, 0
+
+    def batches(self) -> Iterator[tuple]:
+        self.rows_read = 0
+        for k, batch in enumerate(super().batches()):
+            if k % self.every == self.index:
+                self.rows_read += n_rows(batch[1])
+                yield batch
+
+    def sample(self, size: int, rng: np.random.Generator) -> list[ArrayData]:
+        try:
+            return super().sample(size, rng)
+        except ValueError:
+            if self.rows_read or self.every == 1:
+                raise
+            return []
 
 
 def parse_stream(source: Any, role: str, steps: int | None) -> StreamData:

@@ -69,6 +69,28 @@ def test_monitor_subsets_are_seeded_and_sized(binary_data):
     assert not np.array_equal(runs[0], runs[2])
 
 
+def test_batch_level_loss_with_an_activity_regularizer_is_each_subsets_own(binary_data):
+    x, y, xv, yv = binary_data
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(
+        8, activation="relu", activity_regularizer=keras.regularizers.l2(1e-2)),
+        keras.layers.Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy")
+    cb = MetricsCallback(["auc"], train_data=(x, y), validation_data=(xv, yv),
+                         batch_frequency=4, monitor_size=1000)
+    seen = {}
+
+    class Weights(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if "val_loss" in (logs or {}):
+                seen.update(logs=dict(logs), weights=self.model.get_weights())
+    model.fit(x, y, epochs=1, batch_size=50, verbose=0, callbacks=[cb, Weights()])
+    model.set_weights(seen["weights"])
+    for key, (xs, ys) in {"loss": (x, y), "val_loss": (xv, yv)}.items():
+        expected = model.evaluate(xs, ys, batch_size=len(xs), verbose=0)
+        assert seen["logs"][key] == pytest.approx(expected, rel=1e-5), key
+
+
 @pytest.mark.skipif(keras.backend.backend() != "torch", reason="torch train/eval modes")
 def test_torch_module_is_back_in_train_mode_after_predicting(binary_data):
     x, y, xv, yv = binary_data
