@@ -76,13 +76,11 @@ class LossTerms:
 
 def per_element(loss: Any, y_true: Any, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """The loss's unreduced values (float64) and the mask it attaches to them, if any."""
-    dtype = getattr(loss, "dtype", None) or keras.backend.floatx()
-    yt = keras.tree.map_structure(lambda a: keras.ops.convert_to_tensor(a, dtype=dtype), y_true)
-    yp = keras.ops.convert_to_tensor(y_pred, dtype=dtype)
-    values = loss.call(yt, yp)
-    out_mask = compat.get_keras_mask(values)
-    as_np = np.asarray(keras.ops.convert_to_numpy(values), dtype=np.float64)
-    return as_np, None if out_mask is None else np.asarray(keras.ops.convert_to_numpy(out_mask))
+    values = compat.unreduced_loss(loss, y_true, y_pred)
+    out_mask = compat.mask_of(loss, values)
+    numpy = np.asarray if compat.is_tf_keras(loss) else keras.ops.convert_to_numpy
+    as_np = np.asarray(numpy(values), dtype=np.float64)
+    return as_np, None if out_mask is None else np.asarray(numpy(out_mask))
 
 
 def _take(y: Any, rows: slice) -> Any:

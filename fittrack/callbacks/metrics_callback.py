@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 from typing import Any
 
 import keras
@@ -33,7 +34,7 @@ from fittrack.callbacks.inference import (DEFAULT_BATCH_SIZE, Predictor, fixed_b
                                           has_activity_regularizer, stateful_layers)
 from fittrack.callbacks.logs import KERAS_SUFFIX, merge_into_logs
 from fittrack.callbacks.outputs import OutputPlan
-from fittrack.callbacks.problems import decide, losses_by_output, output_activation, output_layers
+from fittrack.callbacks.problems import decide, losses_by_output, output_activation
 from fittrack.callbacks.schedule import Schedule
 from fittrack.history import CsvStream, MetricHistory
 from fittrack.metrics import EvalContext, Problem
@@ -41,7 +42,7 @@ from fittrack.metrics import EvalContext, Problem
 DRY_RUN_ROWS = 256
 
 
-class MetricsCallback(keras.callbacks.Callback):
+class MetricsCallback(compat.TfKerasCallbackHooks, keras.callbacks.Callback):
     """Compute exact metrics from the model's own predictions during ``fit``.
 
     At the end of every ``epoch_frequency``-th epoch the model predicts the whole
@@ -150,6 +151,7 @@ class MetricsCallback(keras.callbacks.Callback):
         self._losses.reset()
         self._plan.unbind()
         self._first_epoch = True
+        self._loss_unreadable_told = False
         self._start_history()
         try:
             self._epoch_sets, self._monitors = self._prepare(model)
@@ -264,7 +266,7 @@ class MetricsCallback(keras.callbacks.Callback):
         keys = [k for k, _ in head.predicted.outputs]
         self._plan.bind(keys, getattr(model, "output_names", None))
         losses = losses_by_output(model, keys)
-        layers = output_layers(model, len(keys))
+        layers = compat.output_layers(model, len(keys))
         for o in self._plan.outputs:
             pred = head.predicted.outputs[o.position][1]
             units = int(pred.shape[-1]) if pred.ndim > 1 else 1
@@ -289,6 +291,14 @@ class MetricsCallback(keras.callbacks.Callback):
 
     def _evaluate(self, sets: list, model: Any) -> dict[str, float]:
         self._attach_losses(model)
+        if self._losses.entries is None and not self._loss_unreadable_told \
+                and compat.user_losses(model) is not None:
+            self._loss_unreadable_told = True
+            warnings.warn(
+                "MetricsCallback cannot read the model's compiled loss in this Keras version "
+                "(fittrack.callbacks.compat.compiled_losses found none): 'loss' and 'val_loss' "
+                "are Keras' own values (a running average, and evaluate's) instead of exact "
+                "ones. The metrics are exact.", UserWarning, stacklevel=2)
         values: dict[str, float] = {}
         for s in sets:
             chunks = s.chunks(self._predictor, model, self._loss_targets(s.role))
