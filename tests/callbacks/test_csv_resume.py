@@ -1,11 +1,11 @@
 """csv_path streaming and resuming with append=True and initial_epoch."""
 
-import keras
 import pandas as pd
 import pytest
 
 from fittrack import MetricsCallback, load_history
 from tests.callbacks.probes import dense_classifier
+from tests.keras_under_test import keras
 
 
 class CountBatches(keras.callbacks.Callback):
