@@ -26,6 +26,8 @@ else:
 
 #: "tf_keras", or Keras 3's backend
 BACKEND = "tf_keras" if TF_KERAS else keras.backend.backend()
+#: (major, minor) of the Keras under test
+KERAS_VERSION = tuple(int(part) for part in keras.__version__.split(".")[:2])
 #: a batched source that fit takes: PyDataset (Keras 3), Sequence (tf_keras)
 PyDataset = keras.utils.Sequence if TF_KERAS else keras.utils.PyDataset
 
@@ -65,11 +67,12 @@ def state_values(layer: Any) -> list[np.ndarray]:
 
 
 def reset_states(layer: Any) -> None:
-    """Zero an RNN layer's states."""
+    """Zero an RNN layer's states (by assignment: Keras 3.6's reset_state fails on NumPy 2)."""
     if TF_KERAS:
         layer.reset_states()
-    else:
-        layer.reset_state()
+        return
+    for variable in layer.states:
+        variable.assign(np.zeros(tuple(variable.shape), dtype=str(variable.dtype)))
 
 
 def dtype_policy() -> str:

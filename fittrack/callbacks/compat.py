@@ -146,6 +146,17 @@ def _tf_keras_losses(model: Any) -> list[OutputLoss] | None:
     return [OutputLoss(p, fn, w) for p, fn, w in zip(paths, losses, weights) if fn is not None]
 
 
+def weighted_output_losses(model: Any) -> bool:
+    """Whether Keras logs ``<output>_loss`` times the output's loss weight: Keras 3.0-3.6
+    (its CompileLoss has ``flat_losses``, no ``_flat_losses``) does; Keras >= 3.7 and
+    tf_keras log the unweighted value."""
+    if is_tf_keras(model):
+        return False
+    compile_loss = getattr(model, "_compile_loss", None)
+    return (getattr(compile_loss, "_flat_losses", None) is None
+            and getattr(compile_loss, "flat_losses", None) is not None)
+
+
 def user_losses(model: Any) -> Any:
     """What the user passed to ``compile(loss=...)`` (a name, a Loss, a dict...), or None."""
     return getattr(model, "loss", None)

@@ -330,3 +330,13 @@ def test_monitors_unreachable_get_a_warning(monkeypatch):
     cb = MetricsCallback(["auc"], validation_data=(X, Y))
     with pytest.warns(UserWarning, match="other callbacks of this fit.*mode='max'"):
         classifier().fit(X, Y, epochs=1, verbose=0, callbacks=[cb])
+
+
+def test_per_output_losses_are_weighted_as_keras_logs_them():
+    model, ys = two_outputs()
+    model.fit(X, ys, epochs=1, verbose=0)
+    logged = model.evaluate(X, ys, batch_size=len(X), verbose=0, return_dict=True)["b_loss"]
+    z = model.predict(X, verbose=0)["b"][:, 0].astype(np.float64)
+    unweighted = np.mean(np.maximum(z, 0) - z * ys["b"] + np.log1p(np.exp(-np.abs(z))))
+    factor = 2.0 if compat.weighted_output_losses(model) else 1.0     # b's loss weight
+    assert logged == pytest.approx(factor * unweighted, rel=1e-4)
