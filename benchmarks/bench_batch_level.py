@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import numpy as np  # noqa: E402
 
-from common import build_mlp, emit, forward_pass, synthetic_data, timed  # noqa: E402
+from common import backend_name, build_mlp, emit, forward_pass, synthetic_data, timed  # noqa: E402
 
 METRICS = ["accuracy", "auc", "f1", "precision", "recall", "log_loss"]
 STEPS = 40
@@ -25,8 +25,6 @@ MONITOR = int(os.environ.get("FITTRACK_BENCH_MONITOR", 1024))
 
 
 def main() -> None:
-    import keras
-
     from fittrack import MetricsCallback
 
     x, y, xv, yv = synthetic_data()
@@ -45,7 +43,7 @@ def main() -> None:
     per_eval = float(np.median([(run(True) - run(False)) / STEPS for _ in range(3)]))
     rows = np.concatenate([x[:MONITOR], xv[:MONITOR]])
     forward = timed(forward_pass(model, rows, 1024), repeats=20)
-    emit({"bench": "batch_level", "backend": keras.backend.backend(), "monitor_size": MONITOR,
+    emit({"bench": "batch_level", "backend": backend_name(), "monitor_size": MONITOR,
           "eval_ms": per_eval * 1e3,
           "forward_ms": forward * 1e3, "vs_forward": per_eval / forward})
 

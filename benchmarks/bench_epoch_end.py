@@ -13,7 +13,8 @@ that drift in the machine's load hits all of them alike:
   compiled with the equivalent Keras metrics (accuracy, AUC, F1Score,
   Precision, Recall), at the same batch size;
 - (b) forward: the bare compiled forward pass over the same 70k rows (Keras'
-  ``predict_on_batch`` over pre-sliced batches), no metrics;
+  ``predict_on_batch`` over pre-sliced batches; for tf_keras, a ``tf.function``
+  around the model), no metrics;
 - (c) recipe: the tutorial's ``model.predict`` on both sets + scikit-learn.
 
 The median time of the callback's ``on_epoch_end`` alone is reported too, and
@@ -23,7 +24,8 @@ tagger (``Embedding(mask_zero=True)`` -> LSTM -> softmax per token) on 12k + 3k
 padded sequences of 40 tokens, metrics accuracy, f1, auc (masked timesteps
 left out), the references evaluate (masked accuracy) and the forward pass.
 Run one backend: ``KERAS_BACKEND=jax python benchmarks/bench_epoch_end.py``;
-all three: ``python benchmarks/run.py epoch`` (``epoch_tagger`` for the tagger).
+all three: ``python benchmarks/run.py epoch`` (``epoch_tagger`` for the tagger); a
+tf_keras model: ``python benchmarks/run.py epoch --backends tf_keras``.
 """
 
 from __future__ import annotations
@@ -36,8 +38,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import numpy as np  # noqa: E402
 
-from common import (build_mlp, build_tagger, emit, forward_pass, synthetic_data,  # noqa: E402
-                    synthetic_sequences, timed)
+from common import (backend_name, build_mlp, build_tagger, emit, forward_pass,  # noqa: E402
+                    keras_module, synthetic_data, synthetic_sequences, timed)
 
 METRICS = ["accuracy", "auc", "f1", "precision", "recall", "log_loss"]
 TAGGER_METRICS = ["accuracy", "f1", "auc"]
@@ -47,11 +49,11 @@ EPOCHS, REPEATS = 5, 5
 
 def contenders(model, x, y, xv, yv, batch_size: int) -> dict:
     """name -> a factory of the callbacks to attach (None: the bare fit)."""
-    import keras
     from sklearn import metrics as skm
 
     from fittrack import MetricsCallback
 
+    keras = keras_module()
     forward = forward_pass(model, np.concatenate([x, xv]), batch_size)
     if TAGGER:
         reference = build_tagger(metrics=["accuracy"])
@@ -99,8 +101,6 @@ def contenders(model, x, y, xv, yv, batch_size: int) -> dict:
 
 
 def main() -> None:
-    import keras
-
     from fittrack.callbacks.inference import DEFAULT_BATCH_SIZE
 
     batch_size = int(os.environ.get("FITTRACK_BENCH_BATCH", DEFAULT_BATCH_SIZE))
@@ -123,7 +123,7 @@ def main() -> None:
     bare = np.array(totals.pop("none"))
     cost = {name: float(np.median(np.array(t) - bare)) for name, t in totals.items()}
     emit({"bench": "epoch_end", "model": "tagger" if TAGGER else "mlp",
-          "backend": keras.backend.backend(), "batch_size": batch_size,
+          "backend": backend_name(), "batch_size": batch_size,
           "callback_s": cost["callback"], "epoch_end_hook_s": float(np.median(hook_times[EPOCHS:])),
           "evaluate_s": cost["evaluate"], "forward_s": cost["forward"], "recipe_s": cost["recipe"],
           "forward_standalone_s": standalone, "hook_vs_standalone": float(

@@ -16,14 +16,15 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import numpy as np  # noqa: E402
 
-from common import build_mlp, emit, forward_pass, rss_mb, synthetic_data  # noqa: E402
+from common import (backend_name, build_mlp, emit, forward_pass, keras_module, rss_mb,  # noqa: E402
+                    synthetic_data)
 
 EPOCHS = 50
 METRICS = ["accuracy", "auc", "f1", "precision", "recall", "log_loss"]
 
 
 def growth(callbacks_for, model, x, y) -> tuple[float, float]:
-    import keras
+    keras = keras_module()
 
     rss: list[float] = []
     probe = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: rss.append(rss_mb()))
@@ -33,17 +34,15 @@ def growth(callbacks_for, model, x, y) -> tuple[float, float]:
 
 
 def main() -> None:
-    import keras
-
     from fittrack import MetricsCallback
 
     x, y, xv, yv = synthetic_data()
     forward = forward_pass(build_mlp(), np.concatenate([x, xv]), 1024)
-    at_end = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: forward())
+    at_end = keras_module().callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: forward())
     ref_start, ref_growth = growth(lambda: [at_end], build_mlp(), x, y)
     start, cb_growth = growth(lambda: [MetricsCallback(METRICS, (x, y), (xv, yv), batch_frequency=4)],
                               build_mlp(), x, y)
-    emit({"bench": "memory", "backend": keras.backend.backend(), "rss_epoch5_mb": start,
+    emit({"bench": "memory", "backend": backend_name(), "rss_epoch5_mb": start,
           "growth_mb": cb_growth, "reference_growth_mb": ref_growth})
 
 

@@ -4,6 +4,11 @@ The workload is the one the issue names: an MLP 784-256-128-10 (softmax) and
 70,000 rows of 784 features (60,000 "train" + 10,000 "validation"), synthetic
 so that nothing is downloaded; the labels depend on the inputs so the metrics
 are not degenerate. Import this module only after KERAS_BACKEND is set.
+
+With ``TF_USE_LEGACY_KERAS=1`` the model is a tf_keras (Keras 2) model
+(``run.py --backends tf_keras``), and its bare forward pass is a
+``tf.function`` around ``model(x, training=False)``: tf_keras'
+``predict_on_batch`` builds a data handler per call, about 3x the cost.
 """
 
 from __future__ import annotations
@@ -20,6 +25,27 @@ N_TRAIN, N_VAL, N_FEATURES, N_CLASSES = 60_000, 10_000, 784, 10
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
+def tf_keras_run() -> bool:
+    """True when the benchmark models are tf_keras models (TensorFlow's own switch)."""
+    return os.environ.get("TF_USE_LEGACY_KERAS") in ("1", "true", "True")
+
+
+def keras_module() -> Any:
+    """The Keras the benchmark models come from: tf_keras or Keras 3."""
+    if tf_keras_run():
+        import tf_keras
+
+        return tf_keras
+    import keras
+
+    return keras
+
+
+def backend_name() -> str:
+    """``"tf_keras"``, or Keras 3's backend."""
+    return "tf_keras" if tf_keras_run() else keras_module().backend.backend()
+
+
 def synthetic_data(seed: int = 0) -> tuple[np.ndarray, ...]:
     """x (70k, 784) float32 and labels 0..9 from a fixed random linear teacher."""
     rng = np.random.default_rng(seed)
@@ -32,7 +58,7 @@ def synthetic_data(seed: int = 0) -> tuple[np.ndarray, ...]:
 
 def build_mlp(metrics: list | None = None, loss: str = "sparse_categorical_crossentropy") -> Any:
     """The benchmark MLP, compiled with Adam."""
-    import keras
+    keras = keras_module()
 
     keras.utils.set_random_seed(0)
     model = keras.Sequential([
@@ -95,12 +121,20 @@ def rss_mb() -> float:
 
 
 def forward_pass(model: Any, x: np.ndarray, batch_size: int) -> Callable[[], None]:
-    """The bare compiled forward pass: Keras' predict step over pre-sliced batches."""
+    """The bare compiled forward pass over pre-sliced batches, outputs as NumPy: Keras 3's
+    predict step (``predict_on_batch``); for tf_keras, ``model(x, training=False)`` in a
+    ``tf.function``."""
     batches = [x[i:i + batch_size] for i in range(0, len(x), batch_size)]
+    predict = model.predict_on_batch
+    if tf_keras_run():
+        import tensorflow as tf
+
+        step = tf.function(lambda b: model(b, training=False), reduce_retracing=True)
+        predict = lambda b: step(b).numpy()  # noqa: E731
 
     def run() -> None:
         for batch in batches:
-            model.predict_on_batch(batch)
+            predict(batch)
     return run
 
 

@@ -3,6 +3,9 @@
 Usage:
     python benchmarks/run.py [epoch] [batch] [memory] [workers] [store] [--backends ...]
 
+``tf_keras`` among the backends runs the benchmark on a tf_keras (Keras 2) model:
+``TF_USE_LEGACY_KERAS=1`` with Keras 3 on TensorFlow (``pip install "fittrack[tf-keras]"``).
+
 With no benchmark named, all of them run. The figures are ratios against a
 reference measured in the same process (see each script's docstring).
 """
@@ -35,6 +38,8 @@ COLUMNS = {
 
 def run_one(script: str, backend: str, extra: dict | None = None) -> list[dict]:
     env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3", **(extra or {}))
+    if backend == "tf_keras":
+        env.update(KERAS_BACKEND="tensorflow", TF_USE_LEGACY_KERAS="1")
     proc = subprocess.run([sys.executable, os.path.join(HERE, script)], env=env,
                           capture_output=True, text=True)
     rows = [json.loads(line[7:]) for line in proc.stdout.splitlines() if line.startswith("RESULT ")]

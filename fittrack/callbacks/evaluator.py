@@ -10,6 +10,7 @@ the exact loss and, when asked, the curves.
 from __future__ import annotations
 
 import functools
+import warnings
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,8 @@ from fittrack.callbacks.eval_sets import MonitorGroup
 from fittrack.callbacks.evaluation import Chunk, LossPlan, curves_of, evaluate_chunks
 from fittrack.callbacks.inference import Predictor
 from fittrack.callbacks.outputs import OutputPlan
-from fittrack.callbacks.problems import decide, losses_by_output, output_activation, output_layers
+from fittrack.callbacks import compat
+from fittrack.callbacks.problems import decide, losses_by_output, output_activation
 from fittrack.callbacks.progress import Progress
 from fittrack.metrics import EvalContext, Problem
 
@@ -40,12 +42,14 @@ class Evaluator:
         self.plan, self.from_logits, self.curve_kinds = plan, from_logits, curve_kinds
         self.predictor = Predictor()
         self.losses = LossPlan()
+        self._loss_unreadable_told = False
 
     def reset(self) -> None:
         """A new ``fit`` (maybe a new model): forget the binding, the losses, the buffers."""
         self.predictor.reset()
         self.losses.reset()
         self.plan.unbind()
+        self._loss_unreadable_told = False
 
     # ----- before training -----
     def check(self, model: Any, head: Chunk, role: str) -> None:
@@ -61,7 +65,7 @@ class Evaluator:
         keys = [k for k, _ in head.predicted.outputs]
         self.plan.bind(keys, getattr(model, "output_names", None))
         losses = losses_by_output(model, keys)
-        layers = output_layers(model, len(keys))
+        layers = compat.output_layers(model, len(keys))
         for o in self.plan.outputs:
             pred = head.predicted.outputs[o.position][1]
             units = int(pred.shape[-1]) if pred.ndim > 1 else 1
@@ -82,6 +86,7 @@ class Evaluator:
                  ) -> tuple[dict[str, float], dict[str, dict]]:
         """Every dataset's values, and its curves ``{dataset key: {output: curves}}``."""
         self.attach_losses(model)
+        self._tell_if_loss_unreadable(model)
         values: dict[str, float] = {}
         curves: dict[str, dict] = {}
         for s in sets:
@@ -106,6 +111,16 @@ class Evaluator:
             values.update(evaluate_chunks(self.plan, self.losses, chunks, part.prefix,
                                           part.role, part.where))
         return values
+
+    def _tell_if_loss_unreadable(self, model: Any) -> None:
+        if self.losses.entries is None and not self._loss_unreadable_told \
+                and compat.user_losses(model) is not None:
+            self._loss_unreadable_told = True
+            warnings.warn(
+                "MetricsCallback cannot read the model's compiled loss in this Keras version "
+                "(fittrack.callbacks.compat.compiled_losses found none): 'loss' and 'val_loss' "
+                "are Keras' own values (a running average, and evaluate's) instead of exact "
+                "ones. The metrics are exact.", UserWarning, stacklevel=3)
 
     def _loss_targets(self, role: str) -> Any:
         return functools.partial(self.losses.targets, self.plan, role=role)

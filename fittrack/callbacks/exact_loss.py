@@ -7,8 +7,8 @@ reduced over the whole dataset the way Keras reduces one batch
 ``sum(L * w * m) / sum(m)`` with a mask ``m`` (masked timesteps left out, the
 sum divided by the unmasked count) and ``sum(L * w) / size`` without one. The
 total is ``sum(loss_weight * output loss)`` plus the model's regularisation
-losses; ``<output>_loss`` keys hold the unweighted per-output values, as Keras
-logs them. The result equals ``model.evaluate(x, y, batch_size=len(x))`` to
+losses; ``<output>_loss`` keys hold the per-output values as Keras logs them
+(unweighted; weighted on Keras 3.0-3.6). The result equals ``model.evaluate(x, y, batch_size=len(x))`` to
 float32 rounding.
 """
 
@@ -76,13 +76,11 @@ class LossTerms:
 
 def per_element(loss: Any, y_true: Any, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """The loss's unreduced values (float64) and the mask it attaches to them, if any."""
-    dtype = getattr(loss, "dtype", None) or keras.backend.floatx()
-    yt = keras.tree.map_structure(lambda a: keras.ops.convert_to_tensor(a, dtype=dtype), y_true)
-    yp = keras.ops.convert_to_tensor(y_pred, dtype=dtype)
-    values = loss.call(yt, yp)
-    out_mask = compat.get_keras_mask(values)
-    as_np = np.asarray(keras.ops.convert_to_numpy(values), dtype=np.float64)
-    return as_np, None if out_mask is None else np.asarray(keras.ops.convert_to_numpy(out_mask))
+    values = compat.unreduced_loss(loss, y_true, y_pred)
+    out_mask = compat.mask_of(loss, values)
+    numpy = np.asarray if compat.is_tf_keras(loss) else keras.ops.convert_to_numpy
+    as_np = np.asarray(numpy(values), dtype=np.float64)
+    return as_np, None if out_mask is None else np.asarray(numpy(out_mask))
 
 
 def _take(y: Any, rows: slice) -> Any:

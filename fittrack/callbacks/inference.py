@@ -82,10 +82,11 @@ def inference_mode(model: Any) -> Iterator[None]:
     training states back after.
     """
     layers = stateful_layers(model)
-    saved = [[keras.ops.convert_to_numpy(v.value) for v in layer.states] for layer in layers]
+    saved = [compat.state_values(layer) for layer in layers]
     for layer in layers:
-        layer.reset_state()
-    torch_module = keras.backend.backend() == "torch" and hasattr(model, "train")
+        compat.reset_states(layer)
+    torch_module = (keras.backend.backend() == "torch" and hasattr(model, "train")
+                    and not compat.is_tf_keras(model))
     was_training = bool(getattr(model, "training", False))
     if torch_module:
         model.eval()
@@ -95,14 +96,13 @@ def inference_mode(model: Any) -> Iterator[None]:
         if torch_module:
             model.train(was_training)
         for layer, values in zip(layers, saved):
-            for variable, value in zip(layer.states, values):
-                variable.assign(value)
+            compat.assign_states(layer, values)
 
 
 def stateful_layers(model: Any) -> list[Any]:
     """RNN layers built with ``stateful=True`` (their states are variables)."""
     return [layer for layer in compat.flatten_layers(model)
-            if getattr(layer, "stateful", False) and getattr(layer, "states", None) is not None]
+            if getattr(layer, "stateful", False) and compat.state_variables(layer)]
 
 
 def fixed_batch_size(model: Any) -> int | None:

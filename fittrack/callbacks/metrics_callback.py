@@ -41,7 +41,7 @@ from fittrack.history import CsvStream, MetricHistory
 EVAL_SECONDS = "eval_seconds"
 
 
-class MetricsCallback(keras.callbacks.Callback):
+class MetricsCallback(compat.TfKerasCallbackHooks, keras.callbacks.Callback):
     """Compute exact metrics from the model's own predictions during ``fit``.
 
     At the end of every ``epoch_frequency``-th epoch the model predicts the whole

@@ -1,12 +1,15 @@
 """Let Keras' monitoring callbacks use the keys this callback computes.
 
 ``EarlyStopping(monitor="val_auc")`` with ``mode="auto"`` only knows a
-direction for metrics compiled into the model; for others it raises at the
-first epoch end. For every monitoring callback in the same ``fit`` whose
-``monitor`` is a key computed here and whose ``mode`` is ``"auto"``, the mode
-is set from the metric's ``greater_is_better``. A monitoring callback placed
-before this one would read the key before it is computed: that gets a warning
-saying to put ``MetricsCallback`` first.
+direction for metrics compiled into the model: Keras 3 raises at the first
+epoch end for others, and tf_keras guesses from the name (``val_auc`` is
+"greater" for its EarlyStopping but "lower" for its ModelCheckpoint,
+``val_f1`` "lower" for both). For every monitoring callback in the same
+``fit`` whose ``monitor`` is a key computed here, the direction is set from
+the metric's ``greater_is_better`` (:func:`~fittrack.callbacks.compat.set_monitor_direction`);
+one told the opposite ``mode`` gets a warning saying which ``mode`` to pass.
+A monitoring callback placed before this one would read the key before it is
+computed: that gets a warning saying to put ``MetricsCallback`` first.
 """
 
 from __future__ import annotations
@@ -14,15 +17,21 @@ from __future__ import annotations
 import warnings
 from typing import Any, Callable
 
+from fittrack.callbacks import compat
 from fittrack.callbacks.data import ArrayData, n_rows
 
 
 def configure_monitors(me: Any, siblings: list[Any] | None,
                        direction: Callable[[str], bool | None]) -> list[str]:
-    """Set ``mode`` on monitors of our keys; return the warnings given."""
+    """Set the direction of monitors of our keys; return the warnings given."""
     given: list[str] = []
-    if not siblings:
-        return given
+    if siblings is None:
+        message = ("MetricsCallback cannot find the other callbacks of this fit in this Keras "
+                   "version (fittrack.callbacks.compat.sibling_callbacks): an EarlyStopping or "
+                   "ModelCheckpoint monitoring a key computed here compares as its own mode "
+                   "says. Pass mode='max' or mode='min' to it.")
+        warnings.warn(message, UserWarning, stacklevel=3)
+        return [message]
     mine = next((i for i, cb in enumerate(siblings) if cb is me), None)
     for i, cb in enumerate(siblings):
         monitor = getattr(cb, "monitor", None)
@@ -31,12 +40,13 @@ def configure_monitors(me: Any, siblings: list[Any] | None,
         greater = direction(monitor)
         if greater is None:
             continue
-        if getattr(cb, "mode", None) == "auto" and getattr(cb, "monitor_op", None) is None:
-            cb.mode = "max" if greater else "min"
+        messages = [compat.set_monitor_direction(cb, greater)]
         if mine is not None and i < mine:
-            message = (f"{type(cb).__name__}(monitor={monitor!r}) comes before MetricsCallback in "
-                       "callbacks=[...], so it reads the logs before the exact value is computed. "
-                       "Put MetricsCallback first in the list.")
+            messages.append(
+                f"{type(cb).__name__}(monitor={monitor!r}) comes before MetricsCallback in "
+                "callbacks=[...], so it reads the logs before the exact value is computed. "
+                "Put MetricsCallback first in the list.")
+        for message in filter(None, messages):
             warnings.warn(message, UserWarning, stacklevel=3)
             given.append(message)
     return given

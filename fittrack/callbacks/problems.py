@@ -102,16 +102,6 @@ def output_activation(layer: Any) -> str | None:
     return getattr(act, "__name__", type(act).__name__).lower()
 
 
-def output_layers(model: Any, n_outputs: int) -> list[Any]:
-    """The layer producing each output, in output order (None where unknown)."""
-    if isinstance(model, keras.Sequential) and model.layers:
-        return [model.layers[-1]] + [None] * (n_outputs - 1)
-    tensors = getattr(model, "outputs", None) or []
-    if len(tensors) != n_outputs:
-        return [None] * n_outputs
-    return [getattr(getattr(t, "_keras_history", None), "operation", None) for t in tensors]
-
-
 def decide(loss: Any, activation: str | None, units: int,
            from_logits: bool | None) -> Problem:
     """The :class:`Problem` of one output from its loss, activation and units."""

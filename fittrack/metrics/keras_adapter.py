@@ -107,7 +107,8 @@ def from_keras_name(name: str) -> MetricSpec | None:
             obj = module.get(name)
         except (ValueError, TypeError) as err:
             if "missing" in str(err) and "argument" in str(err):
-                raise ValueError(_needs_arguments(name, module.__name__, err)) from err
+                where = "keras.losses" if module is keras.losses else "keras.metrics"
+                raise ValueError(_needs_arguments(name, where, err)) from err
             continue
         if obj is None:
             continue

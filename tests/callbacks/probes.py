@@ -1,6 +1,6 @@
-"""Helpers for the callback tests."""
+"""Helpers for the callback tests (models of the Keras under test: Keras 3 or tf_keras)."""
 
-import keras
+from tests.keras_under_test import flatten, keras
 
 
 class Probe(keras.callbacks.Callback):
@@ -27,7 +27,7 @@ def dense_classifier(n_in, n_out, activation, seed=0):
 
 
 def _rows(x):
-    return len(keras.tree.flatten(x)[0])
+    return len(flatten(x)[0])
 
 
 class EvalProbe(keras.callbacks.Callback):

@@ -1,6 +1,5 @@
 """Batch-level evaluation on the seeded monitor subsets."""
 
-import keras
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
@@ -8,6 +7,7 @@ from sklearn.metrics import roc_auc_score
 from fittrack import MetricsCallback
 from fittrack.metrics import make_metric
 from tests.callbacks.probes import dense_classifier
+from tests.keras_under_test import BACKEND, keras, uses_tensorflow
 
 
 class BatchProbe(keras.callbacks.Callback):
@@ -91,7 +91,7 @@ def test_batch_level_loss_with_an_activity_regularizer_is_each_subsets_own(binar
         assert seen["logs"][key] == pytest.approx(expected, rel=1e-5), key
 
 
-@pytest.mark.skipif(keras.backend.backend() != "torch", reason="torch train/eval modes")
+@pytest.mark.skipif(BACKEND != "torch", reason="torch train/eval modes")
 def test_torch_module_is_back_in_train_mode_after_predicting(binary_data):
     x, y, xv, yv = binary_data
     model = dense_classifier(5, 1, "sigmoid")
@@ -100,3 +100,20 @@ def test_torch_module_is_back_in_train_mode_after_predicting(binary_data):
     probe = BatchProbe(xv)
     model.fit(x, y, epochs=1, batch_size=50, verbose=0, callbacks=[cb, probe])
     assert [r[3] for r in probe.rows] == [True] * 4
+
+
+def test_predictions_come_from_one_compiled_step_not_predict(binary_data):
+    x, y, xv, yv = binary_data
+    model = dense_classifier(5, 1, "sigmoid")
+    model.compile("adam", "binary_crossentropy")
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("MetricsCallback called predict or predict_on_batch")
+
+    model.predict = model.predict_on_batch = forbidden
+    cb = MetricsCallback(["auc"], (x, y), (xv, yv), batch_frequency=2)
+    model.fit(x, y, epochs=2, batch_size=50, verbose=0, callbacks=[cb])   # 4 steps per epoch
+    assert len(cb.history["val_auc"]) == 2 and len(cb.history.batch_values("val_auc")) == 4
+    if uses_tensorflow():   # one tf.function per use (with and without targets), shapes relaxed
+        counts = [fn.experimental_get_tracing_count() for fn in cb._predictor._step._fns.values()]
+        assert counts and max(counts) <= 2

@@ -1,6 +1,5 @@
 """Curves per evaluated epoch, the evaluation's time, and the progress line."""
 
-import keras
 import numpy as np
 import pytest
 from scipy.special import softmax
@@ -9,6 +8,7 @@ from sklearn import metrics as skm
 from fittrack import MetricsCallback, load_history
 from fittrack.callbacks import progress
 from tests.callbacks.probes import EvalProbe, dense_classifier
+from tests.keras_under_test import keras
 
 
 def test_binary_curves_equal_scikit_learn_and_survive_the_file(binary_data, tmp_path):

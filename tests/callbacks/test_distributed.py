@@ -11,8 +11,9 @@ import subprocess
 import sys
 import textwrap
 
-import keras
 import pytest
+
+from tests.keras_under_test import BACKEND, uses_tensorflow
 
 COMMON = textwrap.dedent("""
     import json
@@ -44,7 +45,7 @@ TF_SCRIPT = COMMON + textwrap.dedent("""
     import tensorflow as tf
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    import keras
+    from tests.keras_under_test import keras    # Keras 3, or tf_keras (TF_USE_LEGACY_KERAS=1)
     from fittrack import MetricsCallback
     x, y = data()
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
@@ -89,12 +90,12 @@ def check(result, tmp_path):
     assert (tmp_path / "h.csv").exists() and (tmp_path / "h.batches.csv").exists()
 
 
-@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="tf.distribute")
+@pytest.mark.skipif(not uses_tensorflow(), reason="tf.distribute")
 def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
     check(run(TF_SCRIPT, tmp_path), tmp_path)
 
 
-@pytest.mark.skipif(keras.backend.backend() != "jax", reason="keras.distribution on JAX")
+@pytest.mark.skipif(BACKEND != "jax", reason="keras.distribution on JAX (Keras 3)")
 def test_jax_data_parallel_on_two_host_devices(tmp_path):
     result = run(JAX_SCRIPT, tmp_path, XLA_FLAGS="--xla_force_host_platform_device_count=2")
     check(result, tmp_path)

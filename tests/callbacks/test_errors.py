@@ -1,12 +1,12 @@
 """Bad arguments fail in __init__, bad data in on_train_begin: before any batch runs."""
 
-import keras
 import numpy as np
 import pytest
 
 from fittrack import MetricsCallback
 from fittrack.metrics import MetricError
 from tests.callbacks.probes import dense_classifier
+from tests.keras_under_test import keras
 
 
 class BatchCounter(keras.callbacks.Callback):

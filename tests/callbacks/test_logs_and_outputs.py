@@ -1,12 +1,12 @@
 """What the callback writes into logs and the store: collisions, every Keras key, outputs."""
 
-import keras
 import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error, roc_auc_score
 
 from fittrack import MetricsCallback
 from tests.callbacks.probes import Probe, dense_classifier
+from tests.keras_under_test import keras
 
 
 class LogsBefore(keras.callbacks.Callback):

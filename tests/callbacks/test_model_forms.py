@@ -2,13 +2,13 @@
 ``compile``, list targets for dict outputs, bfloat16, unequal padding, and
 misuse that must be named (validation_split, per-output sample weights)."""
 
-import keras
 import numpy as np
 import pytest
 from sklearn import metrics as skm
 
 from fittrack import MetricsCallback
 from tests.callbacks.probes import EvalProbe, Probe, dense_classifier
+from tests.keras_under_test import TF_KERAS, dtype_policy, keras, set_dtype_policy
 
 F32 = dict(rel=2e-5, abs=1e-6)
 
@@ -67,8 +67,10 @@ def test_list_targets_pair_with_dict_outputs_in_sorted_order():
     targets = [y_a, y_z]                               # Keras: sorted output names
     cb = MetricsCallback({"z_first": ["auc"], "a_second": ["accuracy"]},
                          validation_data=(x, targets))
+    # tf_keras' own fit does not take a list for dict outputs; its evaluate does
+    fit_targets = {"a_second": y_a, "z_first": y_z} if TF_KERAS else targets
     probe = EvalProbe(val=(x, targets))
-    model.fit(x, targets, epochs=2, verbose=0, callbacks=[cb, probe])
+    model.fit(x, fit_targets, epochs=2, verbose=0, callbacks=[cb, probe])
     for logs, preds, evals in zip(probe.logs, probe.preds, probe.evals):
         p = preds["val"]
         assert logs["val_z_first_auc"] == pytest.approx(
@@ -81,8 +83,8 @@ def test_list_targets_pair_with_dict_outputs_in_sorted_order():
 @pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
 def test_mixed_precision_outputs_are_scored_in_float32(binary_data, policy):
     x, y, xv, yv = binary_data
-    before = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(policy)
+    before = dtype_policy()
+    set_dtype_policy(policy)
     try:
         model = dense_classifier(5, 1, "sigmoid")
         model.compile("adam", "binary_crossentropy")
@@ -90,7 +92,7 @@ def test_mixed_precision_outputs_are_scored_in_float32(binary_data, policy):
         probe = Probe(xv)
         model.fit(x, y, epochs=1, verbose=0, callbacks=[cb, probe])
     finally:
-        keras.config.set_dtype_policy(before)
+        set_dtype_policy(before)
     p = np.asarray(probe.preds[0][0], dtype=np.float32)[:, 0]
     logs = probe.logs[0]
     assert logs["val_auc"] == pytest.approx(skm.roc_auc_score(yv, p), abs=1e-12)

@@ -1,12 +1,12 @@
 """EarlyStopping and ModelCheckpoint driven by the values the callback computes."""
 
-import keras
 import numpy as np
 import pytest
 from sklearn.metrics import f1_score, roc_auc_score
 
 from fittrack import MetricsCallback
 from tests.callbacks.probes import Probe, dense_classifier
+from tests.keras_under_test import compares, keras, weights_path
 
 
 def expected_stop(values, patience):
@@ -29,7 +29,7 @@ def test_early_stopping_on_val_auc_with_auto_mode(binary_data):
     stop = keras.callbacks.EarlyStopping(monitor="val_auc", patience=2)
     probe = Probe(xv)
     model.fit(x, y, epochs=25, batch_size=16, verbose=0, callbacks=[cb, stop, probe])
-    assert stop.mode == "max"
+    assert compares(stop) == "max"
     vals = cb.history["val_auc"]
     for logs, (pred,) in zip(probe.logs, probe.preds):
         assert logs["val_auc"] == pytest.approx(roc_auc_score(yv, pred[:, 0]), abs=1e-9)
@@ -54,7 +54,7 @@ def test_lower_is_better_metric_sets_mode_min(binary_data):
     cb = MetricsCallback(["log_loss"], validation_data=(xv, yv))
     stop = keras.callbacks.EarlyStopping(monitor="val_log_loss", patience=50)
     model.fit(x, y, epochs=2, verbose=0, callbacks=[cb, stop])
-    assert stop.mode == "min"
+    assert compares(stop) == "min"
 
 
 def test_model_checkpoint_keeps_the_best_val_f1(binary_data, tmp_path):
@@ -62,7 +62,7 @@ def test_model_checkpoint_keeps_the_best_val_f1(binary_data, tmp_path):
     model = dense_classifier(5, 1, "sigmoid", seed=5)
     model.compile(keras.optimizers.Adam(0.02), "binary_crossentropy")
     cb = MetricsCallback(["f1"], validation_data=(xv, yv))
-    path = str(tmp_path / "best.weights.h5")
+    path = weights_path(tmp_path)
     ckpt = keras.callbacks.ModelCheckpoint(path, monitor="val_f1", save_best_only=True,
                                            save_weights_only=True)
     model.fit(x, y, epochs=6, batch_size=32, verbose=0, callbacks=[cb, ckpt])

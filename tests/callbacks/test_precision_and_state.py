@@ -1,12 +1,12 @@
 """Mixed precision (float16 outputs) and stateful RNNs."""
 
-import keras
 import numpy as np
 import pytest
 from sklearn.metrics import log_loss, roc_auc_score
 
 from fittrack import MetricsCallback
 from tests.callbacks.probes import Probe
+from tests.keras_under_test import BACKEND, input_layer, keras, reset_states, state_values
 
 
 def test_float16_outputs_are_scored_in_float64(binary_data):
@@ -38,14 +38,14 @@ class StateProbe(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         layer = self.model.layers[0]
-        self.states.append([keras.ops.convert_to_numpy(v.value).copy() for v in layer.states])
+        self.states.append(state_values(layer))
 
 
 def zero_state_auc(model, x, y, batch):
     """Score the model from zero states, batch by batch, restoring its states after."""
     layer = model.layers[0]
-    saved = [keras.ops.convert_to_numpy(v.value).copy() for v in layer.states]
-    layer.reset_state()
+    saved = state_values(layer)
+    reset_states(layer)
     pred = np.concatenate([model.predict_on_batch(x[i:i + batch]) for i in range(0, len(x), batch)])
     for v, s in zip(layer.states, saved):
         v.assign(s)
@@ -57,7 +57,7 @@ def stateful_model():
     x = rng.normal(size=(48, 5, 3)).astype("float32")
     y = (x[:, :, 0].sum(axis=1) > 0).astype("int64")
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input(batch_shape=(8, 5, 3)),
+    model = keras.Sequential([input_layer((5, 3), batch_size=8),
                               keras.layers.LSTM(4, stateful=True),
                               keras.layers.Dense(1, activation="sigmoid")])
     model.compile("adam", "binary_crossentropy")
@@ -71,7 +71,7 @@ def test_stateful_rnn_with_another_batch_size_fails_before_training():
         model.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0, callbacks=[bad])
 
 
-@pytest.mark.skipif(keras.backend.backend() == "torch",
+@pytest.mark.skipif(BACKEND == "torch",
                     reason="Keras' own fit of a stateful LSTM fails on torch (in-place update)")
 def test_stateful_rnn_states_are_restored_after_predicting():
     model, x, y = stateful_model()
@@ -91,6 +91,6 @@ def test_stateful_rnn_states_are_restored_after_predicting():
             np.testing.assert_array_equal(a, b)
     # TensorFlow carries the states through fit; Keras on JAX keeps them at zero.
     live = any(np.abs(s[0]).sum() > 0 for s in after.states)
-    assert live == (keras.backend.backend() != "jax")
+    assert live == (BACKEND != "jax")
     for logged, reference in aucs:
         assert logged == pytest.approx(reference, abs=1e-9)

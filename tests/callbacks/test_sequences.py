@@ -6,13 +6,13 @@ scikit-learn over the unmasked timesteps of the model's own predictions (the
 mask of ``Embedding(mask_zero=True)`` is ``x != 0``).
 """
 
-import keras
 import numpy as np
 import pytest
 from sklearn import metrics as skm
 
 from fittrack import MetricsCallback
 from tests.callbacks.probes import EvalProbe
+from tests.keras_under_test import keras
 
 V, T, K = 30, 12, 5
 F32 = dict(rel=2e-5, abs=1e-6)

@@ -1,13 +1,17 @@
 """Streaming sources: tf.data, PyDataset, generators, and dict inputs."""
 
-import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 from sklearn.metrics import roc_auc_score
 
 from fittrack import MetricsCallback
 from tests.callbacks.probes import Probe, dense_classifier
+from tests.keras_under_test import TF_KERAS, PyDataset, keras
+
+
+def tensorflow():
+    """TensorFlow, or a skip where it is not installed (a JAX-only environment)."""
+    return pytest.importorskip("tensorflow")
 
 
 def trained_model(x, y):
@@ -17,6 +21,7 @@ def trained_model(x, y):
 
 
 def test_shuffling_tf_data_keeps_labels_aligned(binary_data):
+    tf = tensorflow()
     x, y, xv, yv = binary_data
     w = np.linspace(0.5, 2.0, len(yv))
     ds = tf.data.Dataset.from_tensor_slices((xv, yv, w)).shuffle(100, reshuffle_each_iteration=True)
@@ -29,6 +34,7 @@ def test_shuffling_tf_data_keeps_labels_aligned(binary_data):
 
 
 def test_repeating_tf_data_needs_steps(binary_data):
+    tf = tensorflow()
     x, y, xv, yv = binary_data
     ds = tf.data.Dataset.from_tensor_slices((xv, yv)).batch(10).repeat()
     with pytest.raises(ValueError, match="validation_steps=N"):
@@ -39,9 +45,9 @@ def test_repeating_tf_data_needs_steps(binary_data):
     assert probe.logs[0]["val_auc"] == pytest.approx(roc_auc_score(yv, probe.preds[0][0][:, 0]))
 
 
-class Batches(keras.utils.PyDataset):
+class Batches(PyDataset):
     def __init__(self, x, y, batch_size):
-        super().__init__(workers=2, use_multiprocessing=False)
+        super().__init__(**({} if TF_KERAS else dict(workers=2, use_multiprocessing=False)))
         self.x, self.y, self.batch_size = x, y, batch_size
         self.epoch_ends = 0
 
@@ -102,6 +108,7 @@ def test_dict_inputs_for_a_multi_input_model(binary_data):
 
 
 def test_empty_tf_dataset_is_rejected():
+    tf = tensorflow()
     ds = tf.data.Dataset.from_tensor_slices((np.zeros((0, 5)), np.zeros(0))).batch(4)
     with pytest.raises(ValueError, match="empty tf.data.Dataset"):
         MetricsCallback(["auc"], validation_data=ds)
@@ -142,8 +149,8 @@ def test_a_generator_is_read_exactly_steps_batches_per_evaluation(binary_data):
 
 
 @pytest.mark.parametrize("make", [
-    lambda xv, yv: tf.data.Dataset.from_tensor_slices((xv, yv)).filter(lambda a, b: False)
-    .batch(8),
+    lambda xv, yv: tensorflow().data.Dataset.from_tensor_slices((xv, yv))
+    .filter(lambda a, b: False).batch(8),
     lambda xv, yv: (b for b in []),
 ])
 def test_an_empty_stream_fails_before_training_with_a_clear_message(binary_data, make):
@@ -159,7 +166,8 @@ def test_sparse_inputs_are_accepted(binary_data, kind):
 
     x, y, xv, yv = binary_data
     xv_sparse = np.where(np.abs(xv) > 0.7, xv, 0).astype("float32")
-    given = sparse.csr_matrix(xv_sparse) if kind == "scipy" else tf.sparse.from_dense(xv_sparse)
+    given = sparse.csr_matrix(xv_sparse) if kind == "scipy" else \
+        tensorflow().sparse.from_dense(xv_sparse)
     cb = MetricsCallback(["auc"], validation_data=(given, yv))
     probe = Probe(xv_sparse)
     trained_model(x, y).fit(x, y, epochs=1, verbose=0, callbacks=[cb, probe])
