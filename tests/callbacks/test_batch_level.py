@@ -104,7 +104,18 @@ def test_torch_module_is_back_in_train_mode_after_predicting(binary_data):
 
 def test_predictions_come_from_one_compiled_step_not_predict(binary_data):
     x, y, xv, yv = binary_data
-    model = dense_classifier(5, 1, "sigmoid")
+    traced = []
+
+    class Counted(keras.layers.Layer):
+        """Counts Python calls: under a compiled function, one per trace."""
+
+        def call(self, inputs):
+            traced.append(1)
+            return inputs
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((5,)), Counted(), keras.layers.Dense(16, "relu"),
+                              keras.layers.Dense(1, activation="sigmoid")])
     model.compile("adam", "binary_crossentropy")
 
     def forbidden(*args, **kwargs):
@@ -112,8 +123,10 @@ def test_predictions_come_from_one_compiled_step_not_predict(binary_data):
 
     model.predict = model.predict_on_batch = forbidden
     cb = MetricsCallback(["auc"], (x, y), (xv, yv), batch_frequency=2)
-    model.fit(x, y, epochs=2, batch_size=50, verbose=0, callbacks=[cb])   # 4 steps per epoch
+    at_epoch_end = []
+    trace_count = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: at_epoch_end.append(len(traced)))
+    model.fit(x, y, epochs=2, batch_size=50, verbose=0, callbacks=[cb, trace_count])  # 4 steps
     assert len(cb.history["val_auc"]) == 2 and len(cb.history.batch_values("val_auc")) == 4
-    if uses_tensorflow():   # one tf.function per use (with and without targets), shapes relaxed
-        counts = [fn.experimental_get_tracing_count() for fn in cb._predictor._step._fns.values()]
-        assert counts and max(counts) <= 2
+    if uses_tensorflow() or BACKEND == "jax":   # compiled: the second epoch traces nothing new
+        assert at_epoch_end[1] == at_epoch_end[0] > 0

@@ -208,6 +208,7 @@ def free_port():
 
 @pytest.fixture(scope="module")
 def two_workers(tmp_path_factory):
+    pytest.importorskip("tensorflow", reason="the two-worker scenarios read a tf.data.Dataset")
     out = tmp_path_factory.mktemp("workers")
     port = str(free_port())
     env = dict(os.environ, PYTHONPATH=ROOT, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="3",
