@@ -20,6 +20,7 @@ import warnings
 
 import numpy as np
 
+from fittrack.metrics.chunks import row_chunks
 from fittrack.metrics.common import UndefinedMetricWarning
 from fittrack.metrics.context import EvalContext
 
@@ -48,8 +49,13 @@ def class_counts(ctx: EvalContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _present_classes(ctx: EvalContext) -> np.ndarray:
     """Classes seen in the labels or the predictions (scikit-learn's label set)."""
-    seen = (np.bincount(ctx.true_labels, minlength=ctx.n_classes)
-            + np.bincount(ctx.pred_labels, minlength=ctx.n_classes))
+    if ctx.weights is None:  # the confusion matrix counts rows
+        cm = ctx.confusion
+        return np.flatnonzero(cm.sum(axis=0) + cm.sum(axis=1) > 0)
+    seen = np.zeros(ctx.n_classes, dtype=np.int64)
+    for rows in row_chunks(len(ctx.true_labels)):
+        seen += np.bincount(ctx.true_labels[rows], minlength=ctx.n_classes)
+        seen += np.bincount(ctx.pred_labels[rows], minlength=ctx.n_classes)
     return np.flatnonzero(seen > 0)
 
 
@@ -135,17 +141,32 @@ def log_loss(ctx: EvalContext) -> float:
     on the outputs' own dtype (probabilities clipped to ``[eps, 1 - eps]`` of that
     dtype, then converted to float64)."""
     _require_single_label(ctx, "log_loss")
-    probs = ctx.probs_given
-    flat = probs.reshape(-1, probs.shape[-1])
-    labels = ctx.true_labels
+    labels, weights = ctx.true_labels, ctx.weights
+    n_cols = ctx.y_pred_given.shape[-1]
+    chunks = row_chunks(len(labels), n_cols)
+    if len(chunks) == 1:
+        return float(np.average(_log_losses(ctx, chunks[0]), weights=weights))
+    total = 0.0
+    for rows in chunks:
+        losses = _log_losses(ctx, rows)
+        total += float(losses.sum() if weights is None else losses @ weights[rows])
+    return total / (len(labels) if weights is None else float(weights.sum()))
+
+
+def _log_losses(ctx: EvalContext, rows: slice) -> np.ndarray:
+    """``-log(p[true class])`` of rows ``rows`` (the clip in the outputs' dtype)."""
+    flat = ctx.flat_probs(rows)
+    labels = ctx.true_labels[rows]
     if flat.shape[1] == 1:
         p = flat[:, 0]
         picked = np.where(labels == 1, p, 1 - p)
     else:
         picked = flat[np.arange(len(flat)), labels]
     eps = np.finfo(picked.dtype).eps
-    losses = -np.log(np.clip(picked, eps, 1 - eps).astype(np.float64))
-    return float(np.average(losses, weights=ctx.weights))
+    np.clip(picked, eps, 1 - eps, out=picked)
+    losses = picked.astype(np.float64)
+    np.log(losses, out=losses)
+    return np.negative(losses, out=losses)
 
 
 def _require_single_label(ctx: EvalContext, name: str) -> None:
