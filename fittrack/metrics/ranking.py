@@ -33,8 +33,7 @@ def class_sums(ctx: EvalContext) -> RankingSums:
             return ranking_sums(ctx.scores[:, None], ctx.true_labels[:, None], ctx.weights)
         if ctx.task == "multilabel":
             return ranking_sums(ctx.scores, ctx.true_labels, ctx.weights)
-        positive = ctx.true_labels[:, None] == np.arange(ctx.n_classes)
-        return ranking_sums(ctx.scores, positive, ctx.weights)
+        return ranking_sums(ctx.scores, ctx.true_labels, ctx.weights)  # one-vs-rest
     return ctx.memo("ranking_sums", build)
 
 
