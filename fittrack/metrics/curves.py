@@ -49,12 +49,14 @@ def ranking_sums(scores: np.ndarray, positive: np.ndarray,
                  weights: np.ndarray | None) -> RankingSums:
     """The sums of every column of ``(N, C)`` scores against ``positive``: an
     ``(N, C)`` 0/1 matrix, or ``(N,)`` class indices (column ``c`` against ``== c``)."""
-    if weights is None and float32_exact(scores):
-        if scores.size <= VECTORIZED:
+    if weights is None:
+        exact = float32_exact(scores)
+        if exact and scores.size <= VECTORIZED:
             columns = np.arange(scores.shape[1])
             matrix = positive if positive.ndim == 2 else positive[:, None] == columns
             return _packed_sums(sortable_bits(scores), matrix)
-        return RankingSums(*sorted_sums(scores, positive))
+        return RankingSums(*sorted_sums(scores.__getitem__, *scores.shape, positive,
+                                        np.float32 if exact else np.float64))
     sums = [_curve_sums(*binary_curve(scores[:, c], positive_column(positive, c), weights))
             for c in range(scores.shape[1])]
     return RankingSums(*(np.array(v, dtype=np.float64) for v in zip(*sums)))

@@ -1,36 +1,44 @@
-"""Exact ranking sums of large inputs: sorted packed keys, read one chunk at a time.
+"""Exact ranking sums by sorting packed keys, read one chunk of ranks at a time.
 
-Each class's scores (exact in float32) and 0/1 labels are packed into one
-integer key per row: ``uint32`` for non-negative scores (probabilities: the
-raw float32 bits shifted left, the label in the lowest bit), ``uint64``
-otherwise (logits: the bits mapped to an order-preserving integer first). The
-keys are complemented so that one ascending ``np.sort`` ranks the rows from
-the highest score down, with the positives of a group of tied scores first.
-The sorted keys are then read in chunks that end where a tied group starts;
-each chunk is summed in closed form (no per-threshold arrays): a negative
-counts the positives ranked above it, a positive the precision at its rank,
-then each tied group's positives get the group's precision and its
-(positive, negative) pairs count half, as scikit-learn's curves count them.
-A tied group longer than a chunk is summed from its bounds (binary searches).
+Each class's scores and 0/1 labels are packed into one unsigned integer key
+per row: the score's bits shifted left (``uint32`` for scores exact in
+float32, ``uint64`` for float64 ones; the shift also drops the sign of -0.0),
+the label in the lowest bit, complemented, so that one ascending ``np.sort``
+ranks the rows from the highest score down with the positives of a group of
+tied scores first. Negative scores (logits) are packed from their magnitudes
+(not complemented) into the end of the same array and sorted apart: they rank
+below every non-negative score, in the order of their magnitudes. The lowest
+bit of every key is 1 for a negative row.
 
-The keys of a few classes at a time (``GROUP`` elements) and a chunk's
-temporaries are the whole extra memory: a fraction of the scores' (issue 17).
+The sorted keys are read in chunks that end where a tied group starts; each
+chunk is summed in closed form (no per-threshold arrays): a negative counts
+the positives ranked above it, a positive the precision at its rank, then
+each tied group's positives get the group's precision and its (positive,
+negative) pairs count half, as scikit-learn's curves count them. A tied group
+longer than a chunk is summed from its bounds (binary searches). Twice the
+ROC area is an integer, summed exactly.
+
+The keys of a few classes at a time and a chunk's temporaries are the whole
+extra memory: a fraction of the scores' (issue 17). Scores can come from a
+function of the rows (the softmax of logits, computed per chunk of rows).
 
 Example:
-    >>> keys = sorted_keys(np.array([[0.9], [0.5], [0.5], [0.1]]), np.array([[1], [0], [1], [0]]),
-    ...                    range(1), signed=False)
-    >>> scan_sorted(keys[0])
-    (2, 2, 3.5, 1.6666666666666665)
+    >>> scores = np.array([[0.9], [0.5], [0.5], [0.1]])
+    >>> sorted_sums(lambda rows: scores[rows], 4, 1, np.array([[1], [0], [1], [0]]), np.float32)
+    (array([2.]), array([2.]), array([3.5]), array([1.66666667]))
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 import numpy as np
 
 from fittrack.metrics.chunks import chunk_rows, row_chunks
 
-#: keys of at most this many elements are sorted at once (a few classes of a large input)
+#: keys of at least this many elements are sorted at once (more for many classes)
 GROUP = 1 << 20
+_BITS = {np.dtype(np.float32): np.uint32, np.dtype(np.float64): np.uint64}
 
 
 def positive_column(positive: np.ndarray, c: int) -> np.ndarray:
@@ -39,72 +47,88 @@ def positive_column(positive: np.ndarray, c: int) -> np.ndarray:
     return positive[:, c] if positive.ndim == 2 else positive == c
 
 
-def sorted_sums(scores: np.ndarray, positive: np.ndarray) -> tuple[np.ndarray, ...]:
-    """``(n_pos, n_neg, area, ap_sum)`` per column of ``(N, C)`` scores: a few classes'
-    keys at a time, each class read in chunks."""
-    n, n_classes = scores.shape
-    signed = bool(np.min(scores) < 0)
-    group = max(1, GROUP // n)
-    sums = [scan_sorted(keys)
-            for first in range(0, n_classes, group)
-            for keys in sorted_keys(scores, positive, range(first, min(first + group, n_classes)),
-                                    signed)]
+def sorted_sums(values: Callable[[slice], np.ndarray], n: int, n_classes: int,
+                positive: np.ndarray, dtype: type) -> tuple[np.ndarray, ...]:
+    """``(n_pos, n_neg, area, ap_sum)`` of every class.
+
+    Args:
+        values: ``values(rows)`` is the ``(len(rows), n_classes)`` scores of rows ``rows``.
+        n, n_classes: the number of rows and of classes (columns).
+        positive: an ``(n, C)`` 0/1 matrix, or ``(n,)`` class indices.
+        dtype: ``np.float32`` when every score is exact in float32, else ``np.float64``.
+    """
+    group = max(1, max(GROUP, n * n_classes // 4) // n)
+    sums = []
+    for first in range(0, n_classes, group):
+        keys, split = _sorted_keys(values, n, range(first, min(first + group, n_classes)),
+                                   positive, np.dtype(dtype))
+        for row, m in zip(keys, split):
+            high = scan_sorted(row[:m])              # non-negative scores, then negative ones
+            low = scan_sorted(row[m:], offset=m, tps=high[0])
+            sums.append((high[0] + low[0], high[1] + low[1], (high[2] + low[2]) / 2,
+                         high[3] + low[3]))
     return tuple(np.array(v, dtype=np.float64) for v in zip(*sums))
 
 
-def sorted_keys(scores: np.ndarray, positive: np.ndarray, classes: range,
-                signed: bool) -> np.ndarray:
-    """``(len(classes), N)`` keys, each row sorted: ascending keys are descending scores,
-    a tied group's positives first; the lowest bit is 1 for a negative row."""
-    keys = np.empty((len(classes), len(scores)), np.uint64 if signed else np.uint32)
-    for row, c in zip(keys, classes):
-        if signed:
-            for rows in row_chunks(len(scores)):
-                row[rows] = _signed_keys(scores[rows, c], positive_column(positive[rows], c))
-        else:  # the raw float32 bits of non-negative scores sort like them; the shift
-            column = scores[:, c]  # drops the sign bit of -0.0, which becomes +0.0
-            if column.dtype == np.float32:
-                np.left_shift(column.view(np.uint32), 1, out=row)
-            else:
-                row.view(np.float32)[...] = column
-                np.left_shift(row, 1, out=row)
-            np.bitwise_or(row, positive_column(positive, c), out=row, casting="unsafe")
-            np.invert(row, out=row)
-    keys.sort(axis=1)
-    return keys
+def _sorted_keys(values: Callable[[slice], np.ndarray], n: int, classes: range,
+                 positive: np.ndarray, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """``(keys, split)``: per class, the sorted keys of its non-negative scores
+    (``keys[i, :split[i]]``) and of its negative ones (``keys[i, split[i]:]``)."""
+    keys = np.empty((len(classes), n), _BITS[dtype])
+    front, back = np.zeros(len(classes), np.int64), np.full(len(classes), n, np.int64)
+    for rows in row_chunks(n, classes.stop):
+        block, labels = values(rows), positive[rows]
+        for i, c in enumerate(classes):
+            v, label = block[:, c].astype(dtype, copy=False), positive_column(labels, c)
+            negative = v < 0
+            if negative.any():
+                v, label, minus, minus_label = v[~negative], label[~negative], -v[negative], \
+                    label[negative]
+                back[i] -= len(minus)
+                _pack(minus, minus_label, keys[i, back[i]:back[i] + len(minus)], flip=True)
+            _pack(v, label, keys[i, front[i]:front[i] + len(v)], flip=False)
+            front[i] += len(v)
+    for row, m in zip(keys, front):
+        row[:m].sort()
+        row[m:].sort()
+    return keys, front
 
 
-def _signed_keys(scores: np.ndarray, positive: np.ndarray) -> np.ndarray:
-    bits = (scores + np.float32(0.0)).astype(np.float32).view(np.uint32).astype(np.uint64)
-    negative = (bits >> np.uint64(31)) == 1
-    ordered = np.where(negative, bits ^ np.uint64(0xFFFFFFFF), bits | np.uint64(0x80000000))
-    return ~((ordered << np.uint64(1)) | positive.astype(np.uint64))
+def _pack(scores: np.ndarray, positive: np.ndarray, out: np.ndarray, flip: bool) -> None:
+    """Keys of non-negative ``scores`` into ``out``: complemented (the highest score
+    first), or for the magnitudes of negative scores (``flip``) not complemented."""
+    np.left_shift(scores.view(out.dtype), 1, out=out)
+    label = positive == 0 if flip else positive
+    np.bitwise_or(out, label, out=out, dtype=out.dtype, casting="unsafe")
+    if not flip:
+        np.invert(out, out=out)
 
 
-def scan_sorted(keys: np.ndarray) -> tuple[int, int, float, float]:
-    """``(n_pos, n_neg, area, ap_sum)`` of one class's sorted keys (:func:`sorted_keys`).
+def scan_sorted(keys: np.ndarray, offset: int = 0, tps: int = 0) -> tuple[int, int, int, float]:
+    """``(n_pos, n_neg, 2 * area, ap_sum)`` of sorted keys ranked from ``offset``
+    on, below ``tps`` positives (the keys of higher scores, summed apart).
 
     The keys are read one chunk at a time; a chunk ends where a group of tied
     scores starts, and a group longer than a chunk is counted whole from its
-    bounds (two binary searches). Twice the area is an integer, summed exactly.
+    bounds (two binary searches).
     """
     n, step = len(keys), chunk_rows(len(keys))
-    tps = fps = area2 = 0
+    tps0, fps, area2 = tps, 0, 0
     ap_sum = 0.0
     start = 0
     while start < n:
         stop = _group_start(keys, min(start + step, n))
         if stop > start:
-            pos, neg, chunk_area2, chunk_ap = _chunk_sums(keys[start:stop], start, tps)
+            pos, neg, chunk_area2, chunk_ap = _chunk_sums(keys[start:stop], offset + start, tps)
         else:                            # one tied group from start on, longer than a chunk
             stop, pos = _group(keys, start)
             neg = stop - start - pos
-            chunk_area2, chunk_ap = neg * (2 * tps + pos), pos * (tps + pos) / stop
+            chunk_area2, chunk_ap = neg * (2 * tps + pos), pos * (tps + pos) / (offset + stop)
         tps, fps = tps + pos, fps + neg
         area2 += chunk_area2
         ap_sum += chunk_ap
         start = stop
-    return tps, fps, area2 / 2, ap_sum
+    return tps - tps0, fps, area2, ap_sum
 
 
 def _group_start(keys: np.ndarray, i: int) -> int:
