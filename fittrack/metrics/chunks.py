@@ -43,6 +43,8 @@ def chunk_rows(n_rows: int, row_size: int = 1) -> int:
 
 def row_chunks(n_rows: int, row_size: int = 1) -> list[slice]:
     """Consecutive row slices covering ``0..n_rows`` (one slice for small data)."""
+    if n_rows * row_size <= SMALL:
+        return [slice(0, n_rows)]
     step = chunk_rows(n_rows, row_size)
     return [slice(start, min(start + step, n_rows)) for start in range(0, max(n_rows, 1), step)]
 
@@ -74,10 +76,10 @@ def all_finite(array: np.ndarray) -> bool:
     non-finite); otherwise (a NaN, or finite values whose sum overflows) the
     elements are checked one chunk at a time.
     """
-    if array.dtype.kind != "f" or array.size == 0:
+    if array.dtype.kind != "f":
         return True
-    if array.ndim == 0:
-        return bool(np.isfinite(array))
+    if array.size <= SMALL:
+        return bool(np.isfinite(array).all())
     with np.errstate(over="ignore", invalid="ignore"):
         if np.isfinite(np.sum(array)):
             return True

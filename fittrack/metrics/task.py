@@ -99,9 +99,12 @@ def true_labels(y_true: np.ndarray, y_pred: np.ndarray, task: str) -> np.ndarray
 
 
 def argmax_rows(rows: np.ndarray) -> np.ndarray:
-    """``argmax(rows, axis=1)`` in the narrowest label dtype, computed by chunks."""
+    """``argmax(rows, axis=1)``; on large data in the narrowest label dtype, by chunks."""
+    chunks = row_chunks(len(rows), rows.shape[1])
+    if len(chunks) == 1:
+        return np.argmax(rows, axis=1)
     out = np.empty(len(rows), label_dtype(rows.shape[1]))
-    for chunk in row_chunks(len(rows), rows.shape[1]):
+    for chunk in chunks:
         out[chunk] = np.argmax(rows[chunk], axis=1)
     return out
 
@@ -122,12 +125,26 @@ def confusion(t: np.ndarray, p: np.ndarray, n_classes: int, w: np.ndarray | None
     """
     if task == "multilabel":
         return _label_confusions(t, p, w)
-    counts = np.zeros(n_classes * n_classes, dtype=np.int64 if w is None else np.float64)
-    for rows in row_chunks(len(t)):
-        flat = t[rows].astype(np.intp) * n_classes + p[rows]
-        counts += np.bincount(flat, weights=None if w is None else w[rows],
-                              minlength=n_classes * n_classes)
+    if n_classes == 2 and w is None:  # 0/1 labels: three counts
+        return _binary_confusion(t, p)
+    size = n_classes * n_classes
+    counts = sum(np.bincount(t[rows].astype(np.intp) * n_classes + p[rows], minlength=size,
+                             weights=None if w is None else w[rows])
+                 for rows in row_chunks(len(t)))
     return counts.astype(np.float64).reshape(n_classes, n_classes)
+
+
+def _binary_confusion(t: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """The 2x2 counts of 0/1 labels ``t`` and predictions ``p``."""
+    positive = predicted = tp = 0
+    for rows in row_chunks(len(t)):
+        a, b = t[rows], p[rows]
+        positive += np.count_nonzero(a)
+        predicted += np.count_nonzero(b)
+        tp += np.count_nonzero(a & b)
+    n = len(t)
+    return np.array([[n - positive - predicted + tp, predicted - tp], [positive - tp, tp]],
+                    dtype=np.float64)
 
 
 def _label_confusions(t: np.ndarray, p: np.ndarray, w: np.ndarray | None) -> np.ndarray:
