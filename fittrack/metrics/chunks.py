@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from fittrack.metrics.common import per_row_mean
+from fittrack.metrics.common import per_row_mean, row_values
 
 #: up to this many elements, data are one chunk (the vectorized path)
 SMALL = 1 << 17
@@ -63,8 +63,7 @@ def row_mean(values: Callable[[slice], np.ndarray], n_rows: int,
         return 0.0
     total = 0.0
     for rows in chunks:
-        v = np.asarray(values(rows), dtype=np.float64)
-        v = v.reshape(len(v), -1).mean(axis=1) if v.ndim > 1 else v
+        v = row_values(np.asarray(values(rows), dtype=np.float64))
         total += float(v.sum() if weights is None else v @ weights[rows])
     return total / (n_rows if weights is None else float(weights.sum()))
 

@@ -142,31 +142,37 @@ def log_loss(ctx: EvalContext) -> float:
     dtype, then converted to float64)."""
     _require_single_label(ctx, "log_loss")
     labels, weights = ctx.true_labels, ctx.weights
-    n_cols = ctx.y_pred_given.shape[-1]
-    chunks = row_chunks(len(labels), n_cols)
+    chunks = row_chunks(len(labels), ctx.y_pred_given.shape[-1])
     if len(chunks) == 1:
-        return float(np.average(_log_losses(ctx, chunks[0]), weights=weights))
+        return -float(np.average(_log_likelihoods(ctx, chunks[0]), weights=weights))
     total = 0.0
     for rows in chunks:
-        losses = _log_losses(ctx, rows)
-        total += float(losses.sum() if weights is None else losses @ weights[rows])
-    return total / (len(labels) if weights is None else float(weights.sum()))
+        logs = _log_likelihoods(ctx, rows)
+        total += float(logs.sum() if weights is None else logs @ weights[rows])
+    return -total / (len(labels) if weights is None else float(weights.sum()))
 
 
-def _log_losses(ctx: EvalContext, rows: slice) -> np.ndarray:
-    """``-log(p[true class])`` of rows ``rows`` (the clip in the outputs' dtype)."""
+def _log_likelihoods(ctx: EvalContext, rows: slice) -> np.ndarray:
+    """``log(p[true class])`` in float64 of rows ``rows`` (clipped in the outputs' dtype)."""
     flat = ctx.flat_probs(rows)
     labels = ctx.true_labels[rows]
     if flat.shape[1] == 1:
-        p = flat[:, 0]
-        picked = np.where(labels == 1, p, 1 - p)
+        picked = _positive_or_complement(flat[:, 0], labels)
     else:
         picked = flat[np.arange(len(flat)), labels]
     eps = np.finfo(picked.dtype).eps
     np.clip(picked, eps, 1 - eps, out=picked)
-    losses = picked.astype(np.float64)
-    np.log(losses, out=losses)
-    return np.negative(losses, out=losses)
+    return np.log(picked, dtype=np.float64)
+
+
+def _positive_or_complement(p: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``p`` where the label is 1, else ``1 - p``: the bits selected without a branch
+    (``np.where`` on a random mask is several times slower)."""
+    picked = 1 - p
+    bits = picked.view(f"u{picked.itemsize}")
+    mask = np.negative(labels, dtype=bits.dtype)              # 0 or all bits set
+    bits ^= (bits ^ p.view(bits.dtype)) & mask
+    return picked
 
 
 def _require_single_label(ctx: EvalContext, name: str) -> None:
