@@ -154,19 +154,24 @@ def _chunk_sums(block: np.ndarray, offset: int, tps: int) -> tuple[int, int, int
     given the group's precision, and its (positive, negative) pairs count half.
     """
     m = len(block)
-    at = np.flatnonzero((block & 1) == 0)            # ranks of the positives in the chunk
+    flags = block & 1                                # 1 for a negative row
+    at = np.flatnonzero(flags == 0)                  # ranks of the positives in the chunk
     pos, neg = len(at), m - len(at)
     # sum over negatives of the positives above: tps + (rank - negatives above it in the chunk)
     area2 = 2 * (neg * tps + (m * (m - 1) // 2 - int(at.sum())) - neg * (neg - 1) // 2)
     precision = np.arange(tps + 1, tps + pos + 1, dtype=np.float64)
-    precision /= at + (offset + 1)
+    precision /= np.add(at, offset + 1, dtype=np.float64)
     tied = np.flatnonzero((block[1:] ^ block[:-1]) <= 1)   # rank i ties with i + 1
     if len(tied):
-        new = np.ones(len(tied), dtype=bool)
-        new[1:] = tied[1:] != tied[:-1] + 1
-        first, last = tied[new], tied[np.append(new[1:], True)] + 1   # group = first..last
-        lo = np.searchsorted(at, first)
-        in_group = np.searchsorted(at, last, side="right") - lo
+        new = np.empty(len(tied), dtype=bool)
+        new[0] = True
+        np.not_equal(tied[1:], tied[:-1] + 1, out=new[1:])
+        starts = np.flatnonzero(new)
+        first = tied[starts]                                      # group = first..last
+        last = np.append(tied[starts[1:] - 1], tied[-1]) + 1
+        negatives = np.cumsum(flags, dtype=flags.dtype)           # at or above each rank
+        lo = first - (negatives[first] - flags[first]).astype(np.int64)   # positives above
+        in_group = last + 1 - negatives[last].astype(np.int64) - lo
         area2 -= int(np.dot(in_group, last - first + 1 - in_group))
         members = np.repeat(lo - (np.cumsum(in_group) - in_group), in_group) \
             + np.arange(in_group.sum())
