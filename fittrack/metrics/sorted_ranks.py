@@ -63,8 +63,9 @@ def sorted_sums(values: Callable[[slice], np.ndarray], n: int, n_classes: int,
         keys, split = _sorted_keys(values, n, range(first, min(first + group, n_classes)),
                                    positive, np.dtype(dtype))
         for row, m in zip(keys, split):
-            high = scan_sorted(row[:m])              # non-negative scores, then negative ones
-            low = scan_sorted(row[m:], offset=m, tps=high[0])
+            step = chunk_rows(n)                     # non-negative scores, then negative ones
+            high = scan_sorted(row[:m], step=step)
+            low = scan_sorted(row[m:], offset=m, tps=high[0], step=step)
             sums.append((high[0] + low[0], high[1] + low[1], (high[2] + low[2]) / 2,
                          high[3] + low[3]))
     return tuple(np.array(v, dtype=np.float64) for v in zip(*sums))
@@ -104,15 +105,16 @@ def _pack(scores: np.ndarray, positive: np.ndarray, out: np.ndarray, flip: bool)
         np.invert(out, out=out)
 
 
-def scan_sorted(keys: np.ndarray, offset: int = 0, tps: int = 0) -> tuple[int, int, int, float]:
+def scan_sorted(keys: np.ndarray, offset: int = 0, tps: int = 0,
+                step: int | None = None) -> tuple[int, int, int, float]:
     """``(n_pos, n_neg, 2 * area, ap_sum)`` of sorted keys ranked from ``offset``
     on, below ``tps`` positives (the keys of higher scores, summed apart).
 
     The keys are read one chunk at a time; a chunk ends where a group of tied
     scores starts, and a group longer than a chunk is counted whole from its
-    bounds (two binary searches).
+    bounds (two binary searches). ``step``: the ranks of a chunk.
     """
-    n, step = len(keys), chunk_rows(len(keys))
+    n, step = len(keys), step or chunk_rows(len(keys))
     tps0, fps, area2 = tps, 0, 0
     ap_sum = 0.0
     start = 0
