@@ -22,8 +22,6 @@ Example:
 from __future__ import annotations
 
 import warnings
-from typing import Callable
-
 import numpy as np
 
 from fittrack.metrics.chunks import row_chunks
@@ -42,15 +40,10 @@ def accuracy_variant(y_true: np.ndarray, y_pred: np.ndarray) -> str:
     return "categorical_accuracy"
 
 
-def _share(ctx: EvalContext, hits: Callable[[slice], np.ndarray]) -> float:
-    """Keras' mean of the per-row ``hits(rows)``, one chunk of rows at a time."""
-    return ctx.sample_mean(hits)
-
-
 def binary_accuracy(ctx: EvalContext) -> float:
     """Share of outputs where ``(y_pred > 0.5) == y_true`` (logits: ``> 0``)."""
     targets, decisions = ctx.ranked[0], ctx.decisions
-    return _share(ctx, lambda rows: targets[rows] == decisions[rows])
+    return ctx.sample_mean(lambda rows: targets[rows] == decisions[rows])
 
 
 def _sparse_targets(ctx: EvalContext) -> np.ndarray:
@@ -64,7 +57,7 @@ def _sparse_targets(ctx: EvalContext) -> np.ndarray:
 def sparse_categorical_accuracy(ctx: EvalContext) -> float:
     """Share of rows whose integer label is the arg-max of the scores."""
     targets, argmax = _sparse_targets(ctx), ctx.pred_argmax
-    return _share(ctx, lambda rows: targets[rows] == argmax[rows])
+    return ctx.sample_mean(lambda rows: targets[rows] == argmax[rows])
 
 
 def categorical_accuracy(ctx: EvalContext) -> float:
@@ -72,8 +65,8 @@ def categorical_accuracy(ctx: EvalContext) -> float:
     targets, argmax = ctx.ranked[0], ctx.pred_argmax
     if targets.ndim < 2:  # not one-hot rows: the arg-max of the whole vector, as Keras
         best = np.argmax(targets, axis=-1)
-        return _share(ctx, lambda rows: best == argmax[rows])
-    return _share(ctx, lambda rows: np.argmax(targets[rows], axis=-1) == argmax[rows])
+        return ctx.sample_mean(lambda rows: best == argmax[rows])
+    return ctx.sample_mean(lambda rows: np.argmax(targets[rows], axis=-1) == argmax[rows])
 
 
 def accuracy(ctx: EvalContext) -> float:
@@ -119,7 +112,7 @@ def _in_top_k(targets: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
 def sparse_top_k_categorical_accuracy(ctx: EvalContext, k: int = TOP_K) -> float:
     """Share of rows whose integer label is among the ``k`` highest scores (k=5)."""
     targets, scores = _sparse_targets(ctx), ctx.ranked[1]
-    return _share(ctx, lambda rows: _in_top_k(targets[rows], scores[rows], k))
+    return ctx.sample_mean(lambda rows: _in_top_k(targets[rows], scores[rows], k))
 
 
 def top_k_categorical_accuracy(ctx: EvalContext, k: int = TOP_K) -> float:
@@ -128,7 +121,8 @@ def top_k_categorical_accuracy(ctx: EvalContext, k: int = TOP_K) -> float:
     if is_sparse(*ctx.ranked):
         return sparse_top_k_categorical_accuracy(ctx, k)
     targets, scores = ctx.ranked
-    return _share(ctx, lambda rows: _in_top_k(np.argmax(targets[rows], axis=-1), scores[rows], k))
+    return ctx.sample_mean(
+        lambda rows: _in_top_k(np.argmax(targets[rows], axis=-1), scores[rows], k))
 
 
 _VARIANTS = {

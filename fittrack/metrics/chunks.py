@@ -82,5 +82,4 @@ def all_finite(array: np.ndarray) -> bool:
     with np.errstate(over="ignore", invalid="ignore"):
         if np.isfinite(np.sum(array)):
             return True
-    row_size = array.size // len(array) if array.ndim else 1
-    return all(np.isfinite(array[rows]).all() for rows in row_chunks(len(array), row_size))
+    return all(np.isfinite(array[rows]).all() for rows in row_chunks(len(array), array[:1].size))

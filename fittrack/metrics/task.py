@@ -193,7 +193,8 @@ def check_sparse_labels(labels: np.ndarray, n_classes: int) -> np.ndarray:
         chunk = labels[rows]
         with np.errstate(invalid="ignore"):
             as_int = chunk.astype(np.int64)
-        if np.any(as_int != chunk) or (chunk.size and (as_int.min() < 0 or as_int.max() >= n_classes)):
+        if np.any(as_int != chunk) or (chunk.size and (as_int.min() < 0
+                                                      or as_int.max() >= n_classes)):
             _bad_sparse_labels(labels, n_classes)
         out[rows] = as_int
     return out
