@@ -6,15 +6,18 @@ kept: the area under the (unnormalised) ROC curve and the sum of precision
 times positives gained (the average precision before dividing by the
 positives). ROC AUC is ``area / (n_pos * n_neg)``, PR AUC ``ap_sum / n_pos``.
 
-Unweighted scores that are exact in float32 (model outputs) are ranked by
-``np.sort`` of packed (score bits, label) integer keys. Small inputs take one
+Unweighted scores are ranked by ``np.sort`` of packed (score bits, label)
+integer keys. Small inputs exact in float32 (model outputs) take one
 vectorized pass for all classes: a ``(C, N)`` matrix of keys, one row-wise
-sort, one cumulative sum; ties are corrected on the tied runs only. Large
-inputs sort a few classes at a time and read the sorted keys one chunk at a
+sort, one cumulative sum; ties are corrected on the tied runs only. Other
+inputs sort a few classes at a time (``uint32`` keys for scores exact in
+float32, ``uint64`` for float64 ones) and read the sorted keys one chunk at a
 time (:mod:`fittrack.metrics.sorted_ranks`), so that the memory stays a
-fraction of the scores'. Otherwise (weights, or scores that need float64)
-each class's curve is built with :func:`binary_curve` (weighted counts) and
-summed.
+fraction of the scores'. With weights, large inputs exact in float32 sort
+(score, row) keys and read them in chunks
+(:mod:`fittrack.metrics.weighted_ranks`); otherwise (small inputs, float64
+scores) each class's curve is built with :func:`binary_curve` (weighted
+counts) and summed.
 
 Example:
     >>> s = ranking_sums(np.array([[0.9], [0.5], [0.5], [0.1]]), np.array([[1], [0], [1], [0]]), None)
@@ -30,6 +33,7 @@ import numpy as np
 
 from fittrack.metrics.chunks import row_chunks
 from fittrack.metrics.sorted_ranks import positive_column, sorted_sums
+from fittrack.metrics.weighted_ranks import weighted_sums
 
 #: up to this many scores, all classes are ranked in one vectorized pass
 VECTORIZED = 1 << 15
@@ -57,6 +61,8 @@ def ranking_sums(scores: np.ndarray, positive: np.ndarray,
             return _packed_sums(sortable_bits(scores), matrix)
         return RankingSums(*sorted_sums(scores.__getitem__, *scores.shape, positive,
                                         np.float32 if exact else np.float64))
+    if scores.size > VECTORIZED and float32_exact(scores):
+        return RankingSums(*weighted_sums(scores, positive, weights))
     sums = [_curve_sums(*binary_curve(scores[:, c], positive_column(positive, c), weights))
             for c in range(scores.shape[1])]
     return RankingSums(*(np.array(v, dtype=np.float64) for v in zip(*sums)))

@@ -77,15 +77,16 @@ def test_chunked_values_equal_one_chunk_on_logits(case_name, tiny_chunks):
     logits = logits.astype(np.float32)
     for name in LOGIT_METRICS:
         specs = [get_metric(name)]
-        run = lambda: evaluate(specs, case.y, logits, problem=Problem(task, logits=True),  # noqa: E731
-                               on_error="nan")
+        run = lambda: evaluate(  # noqa: E731
+            specs, case.y, logits, problem=Problem(task, logits=True), on_error="nan")
         expected, got = _quiet(run), _quiet(lambda: tiny_chunks(run))
         np.testing.assert_allclose(got[name], expected[name], **TOL, err_msg=name)
 
 
 @pytest.mark.parametrize("seed", range(20))
 def test_sorted_ranks_equal_the_weighted_curves(seed, tiny_chunks):
-    """Random sizes, many ties, long tied groups, -0.0 and negative scores."""
+    """Random sizes, many ties, long tied groups, -0.0 and negative scores, with and
+    without weights (zeros among them): sorted in chunks as the curves sum them."""
     rng = np.random.default_rng(seed)
     n, n_classes = int(rng.integers(1, 300)), int(rng.integers(1, 5))
     scores = np.round(rng.random((n, n_classes)), int(rng.integers(0, 3))).astype(np.float32)
@@ -97,8 +98,11 @@ def test_sorted_ranks_equal_the_weighted_curves(seed, tiny_chunks):
     labels = rng.integers(0, max(n_classes, 2), n)
     positive = labels[:, None] if n_classes == 1 else labels[:, None] == np.arange(n_classes)
     exact = curves.ranking_sums(scores.astype(np.float64), positive, np.ones(n))
+    w = rng.choice([0.0, 0.5, 1.0, 2.5], n)
+    weighted = curves.ranking_sums(scores.astype(np.float64), positive, w)
     for given in (positive, labels if n_classes > 1 else positive):
-        got = tiny_chunks(lambda: curves.ranking_sums(scores, given, None))
-        for field in ("n_pos", "n_neg", "area", "ap_sum"):
-            np.testing.assert_allclose(getattr(got, field), getattr(exact, field), rtol=1e-12,
-                                       atol=1e-12, err_msg=field)
+        for expected, weights in ((exact, None), (weighted, w)):
+            got = tiny_chunks(lambda: curves.ranking_sums(scores, given, weights))
+            for field in ("n_pos", "n_neg", "area", "ap_sum"):
+                np.testing.assert_allclose(getattr(got, field), getattr(expected, field),
+                                           rtol=1e-12, atol=1e-12, err_msg=field)
