@@ -63,7 +63,11 @@ def row_mean(values: Callable[[slice], np.ndarray], n_rows: int,
         return 0.0
     total = 0.0
     for rows in chunks:
-        v = row_values(np.asarray(values(rows), dtype=np.float64))
+        v = np.asarray(values(rows))
+        if v.dtype == bool and weights is None and v[:1].size == 1:  # hits: an exact count
+            total += np.count_nonzero(v)
+            continue
+        v = row_values(v.astype(np.float64, copy=False))
         total += float(v.sum() if weights is None else v @ weights[rows])
     return total / (n_rows if weights is None else float(weights.sum()))
 
