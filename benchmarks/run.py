@@ -1,10 +1,13 @@
 """Run the benchmarks on each Keras backend (one process per backend) and print tables.
 
 Usage:
-    python benchmarks/run.py [epoch] [batch] [memory] [store] [--backends jax,tensorflow,torch]
+    python benchmarks/run.py [epoch] [batch] [memory] [metrics] [store]
+        [--backends jax,tensorflow,torch]
 
 With no benchmark named, all of them run. The figures are ratios against a
 reference measured in the same process (see each script's docstring).
+``memory`` and ``metrics`` measure the pure-NumPy metrics: they run once, in
+their own process, whatever the backends.
 """
 
 from __future__ import annotations
@@ -16,14 +19,18 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SCRIPTS = {"epoch": "bench_epoch_end.py", "batch": "bench_batch_level.py",
-           "memory": "bench_memory.py"}
+SCRIPTS = {"epoch": "bench_epoch_end.py", "batch": "bench_batch_level.py"}
+#: backend-independent benchmarks, run once
+ONCE = {"memory": "bench_memory.py", "metrics": "bench_metrics.py"}
 COLUMNS = {
     "epoch_end": ["backend", "callback_s", "evaluate_s", "forward_s", "recipe_s",
                   "vs_evaluate", "vs_forward", "recipe_speedup", "epoch_end_hook_s",
                   "forward_standalone_s", "hook_vs_standalone"],
     "batch_level": ["backend", "monitor_size", "eval_ms", "forward_ms", "vs_forward"],
-    "memory": ["backend", "rss_epoch5_mb", "growth_mb", "reference_growth_mb"],
+    "memory": ["problem", "metrics", "rows", "pred_mib", "peak_mib", "ratio", "rss_ratio",
+               "error"],
+    "metrics": ["problem", "rows", "eval_ms", "sort_ms", "vs_sort", "ns_per_row", "accuracy_ms",
+                "auc_ms", "f1_ms", "precision_ms", "recall_ms", "log_loss_ms"],
 }
 
 
@@ -41,21 +48,22 @@ def table(rows: list[dict]) -> str:
     cols = COLUMNS[rows[0]["bench"]]
     fmt = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)  # noqa: E731
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(fmt(r[c]) for c in cols) + " |" for r in rows]
+    lines += ["| " + " | ".join(fmt(r.get(c, "")) for c in cols) + " |" for r in rows]
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("which", nargs="*", choices=[*SCRIPTS, "store"], default=[])
+    parser.add_argument("which", nargs="*", choices=[*SCRIPTS, *ONCE, "store"], default=[])
     parser.add_argument("--backends", default="jax,tensorflow,torch")
     args = parser.parse_args()
-    which = args.which or [*SCRIPTS, "store"]
+    which = args.which or [*SCRIPTS, *ONCE, "store"]
     for name in which:
         if name == "store":
             subprocess.run([sys.executable, os.path.join(HERE, "bench_store.py")], check=False)
             continue
-        rows = [r for b in args.backends.split(",") for r in run_one(SCRIPTS[name], b)]
+        backends = args.backends.split(",")[:1] if name in ONCE else args.backends.split(",")
+        rows = [r for b in backends for r in run_one({**SCRIPTS, **ONCE}[name], b)]
         if rows:
             print(f"\n## {rows[0]['bench']}\n\n{table(rows)}\n", flush=True)
 
