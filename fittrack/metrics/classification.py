@@ -142,7 +142,8 @@ def log_loss(ctx: EvalContext) -> float:
     dtype, then converted to float64)."""
     _require_single_label(ctx, "log_loss")
     labels, weights = ctx.true_labels, ctx.weights
-    chunks = row_chunks(len(labels), ctx.y_pred_given.shape[-1])
+    # the temporaries are one value per row, unless a softmax is computed per chunk
+    chunks = row_chunks(len(labels), ctx.y_pred_given.shape[-1] if ctx.problem.logits else 1)
     if len(chunks) == 1:
         return -float(np.average(_log_likelihoods(ctx, chunks[0]), weights=weights))
     total = 0.0
@@ -158,8 +159,10 @@ def _log_likelihoods(ctx: EvalContext, rows: slice) -> np.ndarray:
     labels = ctx.true_labels[rows]
     if flat.shape[1] == 1:
         picked = _positive_or_complement(flat[:, 0], labels)
-    else:
-        picked = flat[np.arange(len(flat)), labels]
+    else:  # flat positions of the true classes: a 1-D take is faster than 2-D indexing
+        index = np.arange(0, flat.size, flat.shape[1])
+        index += labels
+        picked = np.take(flat.reshape(-1), index)
     eps = np.finfo(picked.dtype).eps
     np.clip(picked, eps, 1 - eps, out=picked)
     return np.log(picked, dtype=np.float64)

@@ -99,8 +99,9 @@ def true_labels(y_true: np.ndarray, y_pred: np.ndarray, task: str) -> np.ndarray
 
 
 def argmax_rows(rows: np.ndarray) -> np.ndarray:
-    """``argmax(rows, axis=1)``; on large data in the narrowest label dtype, by chunks."""
-    chunks = row_chunks(len(rows), rows.shape[1])
+    """``argmax(rows, axis=1)``; on large data in the narrowest label dtype, by chunks
+    (of rows: the only temporary is one index per row)."""
+    chunks = row_chunks(len(rows))
     if len(chunks) == 1:
         return np.argmax(rows, axis=1)
     out = np.empty(len(rows), label_dtype(rows.shape[1]))
