@@ -60,8 +60,8 @@ def sorted_sums(values: Callable[[slice], np.ndarray], n: int, n_classes: int,
     group = max(1, max(GROUP, n * n_classes // 4) // n)
     sums = []
     for first in range(0, n_classes, group):
-        keys, split = _sorted_keys(values, n, range(first, min(first + group, n_classes)),
-                                   positive, np.dtype(dtype))
+        classes = range(first, min(first + group, n_classes))
+        keys, split = _sorted_keys(values, n, n_classes, classes, positive, np.dtype(dtype))
         for row, m in zip(keys, split):
             step = chunk_rows(n)                     # non-negative scores, then negative ones
             high = scan_sorted(row[:m], step=step)
@@ -71,13 +71,13 @@ def sorted_sums(values: Callable[[slice], np.ndarray], n: int, n_classes: int,
     return tuple(np.array(v, dtype=np.float64) for v in zip(*sums))
 
 
-def _sorted_keys(values: Callable[[slice], np.ndarray], n: int, classes: range,
+def _sorted_keys(values: Callable[[slice], np.ndarray], n: int, n_classes: int, classes: range,
                  positive: np.ndarray, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
     """``(keys, split)``: per class, the sorted keys of its non-negative scores
     (``keys[i, :split[i]]``) and of its negative ones (``keys[i, split[i]:]``)."""
     keys = np.empty((len(classes), n), _BITS[dtype])
     front, back = np.zeros(len(classes), np.int64), np.full(len(classes), n, np.int64)
-    for rows in row_chunks(n, classes.stop):
+    for rows in row_chunks(n, n_classes):            # values(rows): (len(rows), n_classes)
         block, labels = values(rows), positive[rows]
         for i, c in enumerate(classes):
             v, label = block[:, c].astype(dtype, copy=False), positive_column(labels, c)
