@@ -1,13 +1,16 @@
 """Run the benchmarks on each Keras backend (one process per backend) and print tables.
 
 Usage:
-    python benchmarks/run.py [epoch] [batch] [memory] [workers] [store] [--backends ...]
+    python benchmarks/run.py [epoch] [epoch_tagger] [batch] [growth] [workers] [memory]
+        [metrics] [store] [--backends jax,tensorflow,torch,tf_keras]
 
 ``tf_keras`` among the backends runs the benchmark on a tf_keras (Keras 2) model:
 ``TF_USE_LEGACY_KERAS=1`` with Keras 3 on TensorFlow (``pip install "fittrack[tf-keras]"``).
 
 With no benchmark named, all of them run. The figures are ratios against a
 reference measured in the same process (see each script's docstring).
+``memory`` and ``metrics`` measure the pure-NumPy metrics: they run once, in
+their own process, whatever the backends.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPTS = {"epoch": "bench_epoch_end.py", "epoch_tagger": "bench_epoch_end.py",
-           "batch": "bench_batch_level.py", "memory": "bench_memory.py",
+           "batch": "bench_batch_level.py", "growth": "bench_growth.py",
            "workers": "bench_workers.py"}
+#: backend-independent benchmarks, run once
+ONCE = {"memory": "bench_memory.py", "metrics": "bench_metrics.py"}
 #: extra environment per benchmark name
 ENV = {"epoch_tagger": {"FITTRACK_BENCH_MODEL": "tagger"}}
 JAX_ONLY = {"workers"}   # two jax.distributed processes
@@ -30,9 +35,13 @@ COLUMNS = {
                   "vs_evaluate", "vs_forward", "recipe_speedup", "epoch_end_hook_s",
                   "forward_standalone_s", "hook_vs_standalone"],
     "batch_level": ["backend", "monitor_size", "eval_ms", "forward_ms", "vs_forward"],
-    "memory": ["backend", "rss_epoch5_mb", "growth_mb", "reference_growth_mb"],
+    "growth": ["backend", "rss_epoch5_mb", "growth_mb", "reference_growth_mb"],
     "workers": ["backend", "one_worker_s", "two_workers_s", "ratio", "cpu_ratio", "rows_one_worker",
                 "rows_per_worker", "gather_in_eval_s", "gather_s", "sent_mb"],
+    "memory": ["problem", "metrics", "rows", "pred_mib", "peak_mib", "ratio", "rss_ratio",
+               "error"],
+    "metrics": ["problem", "rows", "eval_ms", "sort_ms", "vs_sort", "ns_per_row", "accuracy_ms",
+                "auc_ms", "f1_ms", "precision_ms", "recall_ms", "log_loss_ms"],
 }
 
 
@@ -52,26 +61,23 @@ def table(rows: list[dict]) -> str:
     cols = COLUMNS[rows[0]["bench"]]
     fmt = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)  # noqa: E731
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(fmt(r[c]) for c in cols) + " |" for r in rows]
+    lines += ["| " + " | ".join(fmt(r.get(c, "")) for c in cols) + " |" for r in rows]
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("which", nargs="*", choices=[*SCRIPTS, "store"], default=[])
+    parser.add_argument("which", nargs="*", choices=[*SCRIPTS, *ONCE, "store"], default=[])
     parser.add_argument("--backends", default="jax,tensorflow,torch")
     args = parser.parse_args()
-    which = args.which or [*SCRIPTS, "store"]
+    which = args.which or [*SCRIPTS, *ONCE, "store"]
     for name in which:
         if name == "store":
             subprocess.run([sys.executable, os.path.join(HERE, "bench_store.py")], check=False)
             continue
-SCRIPTS = {"epoch": "bench_epoch_end.py", "epoch_tagger": "bench_epoch_end.py",
-           "batch": "bench_batch_level.py", "memory": "bench_memory.py",
-           "workers": "bench_workers.py"}
-#: extra environment per benchmark name
-ENV = {"epoch_tagger": {"FITTRACK_BENCH_MODEL": "tagger"}}
-JAX_ONLY = {"workers"}   # two jax.distributed processes
+        backends = args.backends.split(",")[:1] if name in ONCE else [
+            b for b in args.backends.split(",") if name not in JAX_ONLY or b == "jax"]
+        rows = [r for b in backends for r in run_one({**SCRIPTS, **ONCE}[name], b, ENV.get(name))]
         if rows:
             print(f"\n## {rows[0]['bench']}\n\n{table(rows)}\n", flush=True)
 

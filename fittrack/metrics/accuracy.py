@@ -13,7 +13,7 @@ Example:
     >>> import numpy as np
     >>> from fittrack.metrics.context import EvalContext
     >>> ctx = EvalContext(np.array([2, 0, 1]), np.eye(3)[[2, 1, 1]])
-    >>> accuracy_variant(ctx.y_true, ctx.y_pred)
+    >>> accuracy_variant(*ctx.ranked)
     'sparse_categorical_accuracy'
     >>> round(accuracy(ctx), 4)
     0.6667
@@ -22,10 +22,9 @@ Example:
 from __future__ import annotations
 
 import warnings
-
 import numpy as np
 
-from fittrack.metrics.common import per_row_mean
+from fittrack.metrics.chunks import row_chunks
 from fittrack.metrics.context import EvalContext
 from fittrack.metrics.task import check_sparse_labels, is_sparse
 
@@ -43,27 +42,31 @@ def accuracy_variant(y_true: np.ndarray, y_pred: np.ndarray) -> str:
 
 def binary_accuracy(ctx: EvalContext) -> float:
     """Share of outputs where ``(y_pred > 0.5) == y_true`` (logits: ``> 0``)."""
-    hits = ctx.y_true == ctx.decisions
-    return per_row_mean(hits, ctx.sample_weight)
+    targets, decisions = ctx.ranked[0], ctx.decisions
+    return ctx.sample_mean(lambda rows: targets[rows] == decisions[rows])
 
 
 def _sparse_targets(ctx: EvalContext) -> np.ndarray:
-    yt = ctx.y_true
-    if yt.ndim == ctx.y_pred.ndim:
+    """Integer targets as given (no float64 copy), without a trailing size-1 axis."""
+    yt, yp = ctx.ranked
+    if yt.ndim == yp.ndim:
         yt = yt[..., 0]
     return yt
 
 
 def sparse_categorical_accuracy(ctx: EvalContext) -> float:
     """Share of rows whose integer label is the arg-max of the scores."""
-    hits = _sparse_targets(ctx) == ctx.pred_argmax
-    return per_row_mean(hits, ctx.sample_weight)
+    targets, argmax = _sparse_targets(ctx), ctx.pred_argmax
+    return ctx.sample_mean(lambda rows: targets[rows] == argmax[rows])
 
 
 def categorical_accuracy(ctx: EvalContext) -> float:
     """Share of rows whose one-hot label's arg-max is the scores' arg-max."""
-    hits = np.argmax(ctx.y_true, axis=-1) == ctx.pred_argmax
-    return per_row_mean(hits, ctx.sample_weight)
+    targets, argmax = ctx.ranked[0], ctx.pred_argmax
+    if targets.ndim < 2:  # not one-hot rows: the arg-max of the whole vector, as Keras
+        best = np.argmax(targets, axis=-1)
+        return ctx.sample_mean(lambda rows: best == argmax[rows])
+    return ctx.sample_mean(lambda rows: np.argmax(targets[rows], axis=-1) == argmax[rows])
 
 
 def accuracy(ctx: EvalContext) -> float:
@@ -72,15 +75,21 @@ def accuracy(ctx: EvalContext) -> float:
     if ctx.y_pred_given.shape[-1] > 1 and ctx.task == "multilabel":
         _warn_multilabel_once()
         return binary_accuracy(ctx)
-    return _VARIANTS[accuracy_variant(ctx.y_true, ctx.y_pred)](ctx)
+    return _VARIANTS[accuracy_variant(*ctx.ranked)](ctx)
 
 
 def subset_accuracy(ctx: EvalContext) -> float:
     """Share of rows whose predicted labels all match (scikit-learn's ``accuracy_score``)."""
-    hits = ctx.true_labels == ctx.pred_labels
-    if hits.ndim > 1:
-        hits = hits.all(axis=1)
-    return float(np.average(hits, weights=ctx.weights)) if ctx.total_weight else 0.0
+    t, p, w = ctx.true_labels, ctx.pred_labels, ctx.weights
+    if not ctx.total_weight:
+        return 0.0
+    hits = 0.0
+    for rows in row_chunks(len(t), t[:1].size):
+        match = t[rows] == p[rows]
+        if match.ndim > 1:
+            match = match.all(axis=1)
+        hits += float(np.count_nonzero(match) if w is None else w[rows] @ match)
+    return hits / ctx.total_weight
 
 
 def _warn_multilabel_once() -> None:
@@ -102,17 +111,18 @@ def _in_top_k(targets: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
 
 def sparse_top_k_categorical_accuracy(ctx: EvalContext, k: int = TOP_K) -> float:
     """Share of rows whose integer label is among the ``k`` highest scores (k=5)."""
-    hits = _in_top_k(_sparse_targets(ctx), ctx.y_pred, k)
-    return per_row_mean(hits, ctx.sample_weight)
+    targets, scores = _sparse_targets(ctx), ctx.ranked[1]
+    return ctx.sample_mean(lambda rows: _in_top_k(targets[rows], scores[rows], k))
 
 
 def top_k_categorical_accuracy(ctx: EvalContext, k: int = TOP_K) -> float:
     """Share of rows whose one-hot label is among the ``k`` highest scores (k=5);
     integer labels are read as sparse-top-k, as ``accuracy`` adapts to them."""
-    if is_sparse(ctx.y_true, ctx.y_pred):
+    if is_sparse(*ctx.ranked):
         return sparse_top_k_categorical_accuracy(ctx, k)
-    hits = _in_top_k(np.argmax(ctx.y_true, axis=-1), ctx.y_pred, k)
-    return per_row_mean(hits, ctx.sample_weight)
+    targets, scores = ctx.ranked
+    return ctx.sample_mean(
+        lambda rows: _in_top_k(np.argmax(targets[rows], axis=-1), scores[rows], k))
 
 
 _VARIANTS = {

@@ -25,12 +25,18 @@ class UndefinedMetricWarning(UserWarning):
 
 def per_row_mean(values: np.ndarray, sample_weight: np.ndarray | None) -> float:
     """Keras' reduction: mean over the non-row axes, then the weighted mean over rows."""
-    values = np.asarray(values, dtype=np.float64)
-    if values.ndim > 1:
-        values = values.reshape(len(values), -1).mean(axis=1)
+    values = row_values(np.asarray(values, dtype=np.float64))
     if sample_weight is not None and sample_weight.sum() == 0:
         return 0.0
     return float(np.average(values, weights=sample_weight))
+
+
+def row_values(values: np.ndarray) -> np.ndarray:
+    """One value per row: the mean over the non-row axes (the value itself for one)."""
+    if values.ndim < 2:
+        return values
+    values = values.reshape(len(values), -1)
+    return values[:, 0] if values.shape[1] == 1 else values.mean(axis=1)
 
 
 def readonly(array: np.ndarray) -> np.ndarray:

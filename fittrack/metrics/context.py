@@ -7,6 +7,14 @@ computed on first use and cached, so ``accuracy``, ``precision``, ``recall``,
 ``f1`` and ``mcc`` share one confusion matrix and ``auc`` and ``pr_auc`` share
 one sort per class. Every array a metric receives is read-only.
 
+The built-in metrics never convert the whole outputs: labels are kept in the
+narrowest unsigned dtype and values are read one chunk of rows at a time
+(:meth:`EvalContext.sample_values`, :meth:`~EvalContext.sample_probs`,
+:meth:`~EvalContext.flat_probs`, :meth:`~EvalContext.sample_mean`), so the
+extra memory of an evaluation stays a small multiple of the outputs' (issue
+17). The whole-array float64 views (:attr:`~EvalContext.y_true`, ...) remain
+for user metrics.
+
 What the output is (binary, multi-class or multi-label; probabilities or
 logits) is a :class:`Problem`, decided once per model output by the caller;
 without one, the task is read from the shapes and labels.
@@ -33,7 +41,9 @@ from typing import Any, Callable, Literal
 import numpy as np
 
 from fittrack.metrics import task as _task
+from fittrack.metrics.chunks import row_chunks, row_mean
 from fittrack.metrics.common import THRESHOLD, readonly
+from fittrack.metrics.inputs import as_numbers, as_weights, same_rank
 from fittrack.metrics.probabilities import logit, probabilities, scorable
 
 Task = Literal["binary", "multiclass", "multilabel"]
@@ -75,7 +85,7 @@ class EvalContext:
 
     def __init__(self, y_true: Any, y_pred: Any, sample_weight: Any = None, *,
                  problem: Problem | None = None, threshold: float = THRESHOLD):
-        self.y_true_given = readonly(_as_numbers(np.asarray(y_true), "y_true"))
+        self.y_true_given = readonly(as_numbers(np.asarray(y_true), "y_true"))
         self.y_pred_given = readonly(scorable(np.asarray(y_pred)))
         yt, yp = self.y_true_given, self.y_pred_given
         if yt.ndim == 0 or yt.shape[:1] != yp.shape[:1]:
@@ -90,7 +100,7 @@ class EvalContext:
                 "(or the validation split) is not empty.")
         self.problem = problem or Problem()
         self.threshold = float(threshold)
-        self.sample_weight = _as_weights(sample_weight, len(yt))
+        self.sample_weight = as_weights(sample_weight, len(yt))
         self._memo: dict[Any, Any] = {}
 
     def at_threshold(self, threshold: float) -> EvalContext:
@@ -119,6 +129,12 @@ class EvalContext:
     def _ranked(self) -> tuple[np.ndarray, np.ndarray]:
         return same_rank(self.y_true_given, self.y_pred_given)
 
+    @property
+    def ranked(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(y_true, y_pred)`` as given (read-only, no copy), brought to the same
+        rank as Keras' losses see them (:func:`same_rank`)."""
+        return self._ranked
+
     @cached_property
     def y_true(self) -> np.ndarray:
         """Targets in float64, brought to the outputs' rank the way Keras does."""
@@ -141,6 +157,35 @@ class EvalContext:
         if not self.problem.logits:
             return self._ranked[1]
         return readonly(self.probs.astype(self.y_pred_given.dtype))
+
+    # ----- the same, one chunk of rows at a time (bounded temporaries) -----
+    def sample_values(self, rows: slice) -> tuple[np.ndarray, np.ndarray]:
+        """:attr:`y_true` and :attr:`y_pred` of the samples ``rows`` (float64)."""
+        yt, yp = self._ranked
+        return yt[rows].astype(np.float64), yp[rows].astype(np.float64)
+
+    def sample_probs(self, rows: slice, given: bool = True) -> np.ndarray:
+        """:attr:`probs_given` (``given``) or :attr:`probs` of the samples ``rows``."""
+        return self._probs_of(self._ranked[1][rows], lambda: self.probs[rows], given)
+
+    def flat_probs(self, rows: slice, given: bool = True) -> np.ndarray:
+        """Rows ``rows`` of the classification view ``(N, C)`` of :attr:`probs_given`
+        (``given``) or :attr:`probs`."""
+        ranked = self._ranked[1]
+        flat = ranked.reshape(-1, ranked.shape[-1])
+        return self._probs_of(flat[rows], lambda: self.probs.reshape(flat.shape)[rows], given)
+
+    def _probs_of(self, outputs: np.ndarray, cached: Callable[[], np.ndarray],
+                  given: bool) -> np.ndarray:
+        if not self.problem.logits:
+            return outputs if given else outputs.astype(np.float64)
+        probs = cached() if "probs" in self.__dict__ else probabilities(outputs, self.task, True)
+        return probs.astype(outputs.dtype) if given else probs
+
+    def sample_mean(self, values: Callable[[slice], np.ndarray]) -> float:
+        """Keras' reduction (mean over the non-row axes, weighted mean over samples)
+        of ``values(rows)``, computed for one chunk of samples at a time."""
+        return row_mean(values, self.n_samples, self.sample_weight, self.y_pred_given[:1].size)
 
     # ----- classification view (computed on first use) -----
     @cached_property
@@ -180,8 +225,11 @@ class EvalContext:
 
     @cached_property
     def pred_argmax(self) -> np.ndarray:
-        """``argmax(y_pred, axis=-1)`` over the outputs as given (logits or not)."""
-        return readonly(np.argmax(self._ranked[1], axis=-1))
+        """``argmax(y_pred, axis=-1)`` over the outputs as given (logits or not), in
+        the narrowest unsigned dtype."""
+        ranked = self._ranked[1]
+        flat = _task.argmax_rows(ranked.reshape(-1, ranked.shape[-1]))
+        return readonly(flat.reshape(ranked.shape[:-1]))
 
     @property
     def decisions(self) -> np.ndarray:
@@ -194,18 +242,25 @@ class EvalContext:
 
     @property
     def pred_labels(self) -> np.ndarray:
-        """Predicted labels: thresholded (binary, multilabel) or the arg-max."""
+        """Predicted labels: thresholded (binary, multilabel) or the arg-max, in the
+        narrowest unsigned dtype."""
         def build() -> np.ndarray:
             if self.task == "multiclass":
                 return self.pred_argmax.reshape(-1)
-            ranked = self._ranked[1]
-            if self.task == "binary" and ranked.shape[-1] == 2:
-                positive = self.probs[..., 1].reshape(-1)
-                return (positive > self.threshold).astype(np.int64)
-            n_cols = ranked.shape[-1]
-            labels = self.decisions.reshape(-1, n_cols).astype(np.int64)
+            n_cols = self._ranked[1].shape[-1]
+            if self.task == "binary" and n_cols == 2:
+                return self._second_above_threshold()
+            labels = self.decisions.reshape(-1, n_cols).view(np.uint8)
             return labels[:, 0] if self.task == "binary" else labels
         return self.memo("pred_labels", build)
+
+    def _second_above_threshold(self) -> np.ndarray:
+        """A two-column binary output: ``probs[:, 1] > threshold`` (float64 probabilities)."""
+        n_rows = self.y_pred_given.size // 2
+        out = np.empty(n_rows, dtype=np.uint8)
+        for rows in row_chunks(n_rows, 2):
+            np.greater(self.flat_probs(rows, given=False)[:, 1], self.threshold, out=out[rows])
+        return out
 
     @property
     def confusion(self) -> np.ndarray:
@@ -227,47 +282,3 @@ class EvalContext:
 _SHARED = ("y_true_given", "y_pred_given", "problem", "sample_weight", "_ranked", "y_true",
            "y_pred", "probs", "probs_given", "task", "n_classes", "weights", "scores",
            "true_labels", "pred_argmax", "total_weight")
-
-
-def same_rank(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Bring two arrays to the same rank as Keras' losses do.
-
-    When the ranks differ by one and the longer one ends in a size-1 axis, the
-    shorter one gains that axis (``(n,)`` and ``(n, 1)`` -> both ``(n, 1)``).
-
-    >>> [a.shape for a in same_rank(np.zeros(4), np.zeros((4, 1)))]
-    [(4, 1), (4, 1)]
-    >>> [a.shape for a in same_rank(np.zeros((4, 7)), np.zeros((4, 7, 1)))]
-    [(4, 7, 1), (4, 7, 1)]
-    >>> [a.shape for a in same_rank(np.zeros(4), np.zeros((4, 3)))]
-    [(4,), (4, 3)]
-    """
-    if y_pred.ndim == 1:
-        y_pred = y_pred[:, None]
-    if y_pred.ndim == y_true.ndim + 1 and y_pred.shape[-1] == 1:
-        y_true = y_true[..., None]
-    elif y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1] == 1:
-        y_true = y_true[..., 0]
-    return y_true, y_pred
-
-
-def _as_numbers(arr: np.ndarray, what: str) -> np.ndarray:
-    if arr.dtype.kind in "biuf":
-        return arr
-    raise TypeError(
-        f"{what} must hold numbers; received an array of dtype {arr.dtype}. "
-        "Encode string or object labels as integers first "
-        "(for example with sklearn.preprocessing.LabelEncoder).")
-
-
-def _as_weights(sample_weight: Any, n: int) -> np.ndarray | None:
-    if sample_weight is None:
-        return None
-    w = np.asarray(sample_weight, dtype=np.float64)
-    if w.ndim == 2 and w.shape[1] == 1:
-        w = w[:, 0]
-    if w.shape != (n,):
-        raise ValueError(
-            f"sample_weight must have shape ({n},), one weight per row; received "
-            f"shape {w.shape}. Pass a 1-D array with one weight per sample.")
-    return readonly(w)

@@ -6,11 +6,18 @@ kept: the area under the (unnormalised) ROC curve and the sum of precision
 times positives gained (the average precision before dividing by the
 positives). ROC AUC is ``area / (n_pos * n_neg)``, PR AUC ``ap_sum / n_pos``.
 
-Unweighted scores that are exact in float32 (model outputs) take one
-vectorized pass for all classes: a ``(C, N)`` matrix of packed (score bits,
-label) keys, one row-wise ``np.sort``, one cumulative sum; ties are corrected
-on the tied runs only. Otherwise each class's curve is built with
-:func:`binary_curve` (weighted counts) and summed.
+Unweighted scores are ranked by ``np.sort`` of packed (score bits, label)
+integer keys. Small inputs exact in float32 (model outputs) take one
+vectorized pass for all classes: a ``(C, N)`` matrix of keys, one row-wise
+sort, one cumulative sum; ties are corrected on the tied runs only. Other
+inputs sort a few classes at a time (``uint32`` keys for scores exact in
+float32, ``uint64`` for float64 ones) and read the sorted keys one chunk at a
+time (:mod:`fittrack.metrics.sorted_ranks`), so that the memory stays a
+fraction of the scores'. With weights, large inputs exact in float32 sort
+(score, row) keys and read them in chunks
+(:mod:`fittrack.metrics.weighted_ranks`); otherwise (small inputs, float64
+scores) each class's curve is built with :func:`binary_curve` (weighted
+counts) and summed.
 
 Example:
     >>> s = ranking_sums(np.array([[0.9], [0.5], [0.5], [0.1]]), np.array([[1], [0], [1], [0]]), None)
@@ -23,6 +30,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from fittrack.metrics.chunks import row_chunks
+from fittrack.metrics.sorted_ranks import positive_column, sorted_sums
+from fittrack.metrics.weighted_ranks import weighted_sums
+
+#: up to this many scores, all classes are ranked in one vectorized pass
+VECTORIZED = 1 << 15
 
 
 @dataclass
@@ -37,16 +51,37 @@ class RankingSums:
 
 def ranking_sums(scores: np.ndarray, positive: np.ndarray,
                  weights: np.ndarray | None) -> RankingSums:
-    """The sums of every column of ``(N, C)`` scores against ``(N, C)`` 0/1 labels."""
-    bits = None if weights is not None else sortable_bits(scores)
-    if bits is not None:
-        return _packed_sums(bits, positive)
-    sums = [_curve_sums(*binary_curve(scores[:, c], positive[:, c], weights))
+    """The sums of every column of ``(N, C)`` scores against ``positive``: an
+    ``(N, C)`` 0/1 matrix, or ``(N,)`` class indices (column ``c`` against ``== c``)."""
+    if weights is None:
+        exact = float32_exact(scores)
+        if exact and scores.size <= VECTORIZED:
+            columns = np.arange(scores.shape[1])
+            matrix = positive if positive.ndim == 2 else positive[:, None] == columns
+            return _packed_sums(sortable_bits(scores), matrix)
+        return RankingSums(*sorted_sums(scores.__getitem__, *scores.shape, positive,
+                                        np.float32 if exact else np.float64))
+    if scores.size > VECTORIZED and float32_exact(scores):
+        return RankingSums(*weighted_sums(scores, positive, weights))
+    sums = [_curve_sums(*binary_curve(scores[:, c], positive_column(positive, c), weights))
             for c in range(scores.shape[1])]
     return RankingSums(*(np.array(v, dtype=np.float64) for v in zip(*sums)))
 
 
+def float32_exact(scores: np.ndarray) -> bool:
+    """Whether every score is exact in float32 (model outputs are), checked by chunks."""
+    if scores.dtype == np.float32:
+        return True
+    if scores.dtype != np.float64:
+        return False
+    with np.errstate(over="ignore"):
+        return all(np.array_equal(scores[rows].astype(np.float32), scores[rows])
+                   for rows in row_chunks(len(scores), scores[:1].size))
+
+
 def _packed_sums(bits: np.ndarray, positive: np.ndarray) -> RankingSums:
+    """All classes at once (small inputs): one ``(C, N)`` sort, one cumulative sum;
+    ties are corrected on the tied runs only."""
     one = bits.dtype.type(1)
     # Sorting the complement ascending leaves the keys in descending order, and puts the
     # positives of a tied group before its negatives.

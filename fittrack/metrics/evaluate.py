@@ -21,6 +21,7 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 
+from fittrack.metrics.chunks import all_finite
 from fittrack.metrics.context import EvalContext, Problem
 from fittrack.metrics.spec import MetricSpec, as_result
 
@@ -76,7 +77,7 @@ def _stand_in(ctx: EvalContext, specs: Sequence[MetricSpec], prefix: str,
               ("targets", ctx.y_true_given, NonFiniteTargetWarning),
               ("sample weights", ctx.sample_weight, NonFiniteTargetWarning)]
     bad = [(what, category) for what, arr, category in checks
-           if arr is not None and arr.dtype.kind == "f" and not np.isfinite(arr).all()]
+           if arr is not None and not all_finite(arr)]
     if not bad:
         return None
     keys = ", ".join(prefix + s.name for s in specs)

@@ -24,18 +24,33 @@ import numpy as np
 from fittrack.metrics.common import UndefinedMetricWarning
 from fittrack.metrics.context import EvalContext
 from fittrack.metrics.curves import RankingSums, ranking_sums
+from fittrack.metrics.sorted_ranks import sorted_sums
 
 
 def class_sums(ctx: EvalContext) -> RankingSums:
     """Every class's ranking sums (one class for a binary problem), cached on the context."""
     def build():
-        if ctx.task == "binary":
-            return ranking_sums(ctx.scores[:, None], ctx.true_labels[:, None], ctx.weights)
-        if ctx.task == "multilabel":
-            return ranking_sums(ctx.scores, ctx.true_labels, ctx.weights)
-        positive = ctx.true_labels[:, None] == np.arange(ctx.n_classes)
-        return ranking_sums(ctx.scores, positive, ctx.weights)
+        labels = ctx.true_labels[:, None] if ctx.task == "binary" else ctx.true_labels
+        if _softmax_scores(ctx) and ctx.weights is None:
+            return _softmax_sums(ctx, labels)
+        scores = ctx.scores[:, None] if ctx.task == "binary" else ctx.scores
+        return ranking_sums(scores, labels, ctx.weights)  # multi-class: one-vs-rest
     return ctx.memo("ranking_sums", build)
+
+
+def _softmax_scores(ctx: EvalContext) -> bool:
+    """Whether the scores are the softmax of logits (not the outputs themselves)."""
+    return ctx.problem.logits and ctx.task != "multilabel" and ctx.y_pred_given.shape[-1] > 1
+
+
+def _softmax_sums(ctx: EvalContext, labels: np.ndarray) -> RankingSums:
+    """The sums of softmax probabilities computed per chunk of rows, never all at once."""
+    n_rows, n_cols = len(labels), ctx.y_pred_given.shape[-1]
+    if ctx.task == "binary":  # two columns: the second is the positive class's
+        return RankingSums(*sorted_sums(lambda rows: ctx.flat_probs(rows, given=False)[:, 1:],
+                                        n_rows, 1, labels, np.float64))
+    return RankingSums(*sorted_sums(lambda rows: ctx.flat_probs(rows, given=False), n_rows,
+                                    n_cols, labels, np.float64))
 
 
 def roc_auc(ctx: EvalContext) -> float:

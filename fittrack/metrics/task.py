@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from fittrack.metrics.chunks import row_chunks
+
 
 def is_sparse(y_true: np.ndarray, y_pred: np.ndarray) -> bool:
     """Integer class labels next to per-class scores (Keras' rule)."""
@@ -62,21 +64,30 @@ def scores(y_pred: np.ndarray, task: str) -> np.ndarray:
     return flat
 
 
+def label_dtype(n_classes: int) -> np.dtype:
+    """The narrowest unsigned integer dtype holding the classes ``0..n_classes - 1``.
+
+    >>> label_dtype(2), label_dtype(1000)
+    (dtype('uint8'), dtype('uint16'))
+    """
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        if n_classes - 1 <= np.iinfo(dtype).max:
+            return np.dtype(dtype)
+    return np.dtype(np.int64)
+
+
 def true_labels(y_true: np.ndarray, y_pred: np.ndarray, task: str) -> np.ndarray:
-    """Integer labels ``(N,)``, or a ``(N, C)`` 0/1 indicator for multilabel."""
+    """Class indices ``(N,)``, or a ``(N, C)`` 0/1 indicator for multilabel, in the
+    narrowest unsigned dtype (:func:`label_dtype`)."""
     n_cols = y_pred.shape[-1]
     if task == "multilabel":
         if y_true.shape != y_pred.shape:
             raise ValueError(
                 f"A multi-label output of shape {y_pred.shape} needs multi-hot targets of "
                 f"the same shape (one 0/1 column per label); received {y_true.shape}.")
-        ind = y_true.reshape(-1, n_cols)
-        _check_binary_values(ind, "multilabel targets (multi-hot rows)")
-        return ind.astype(np.int64)
+        return binary_values(y_true.reshape(-1, n_cols), "multilabel targets (multi-hot rows)")
     if n_cols == 1:
-        labels = y_true.reshape(-1)
-        _check_binary_values(labels, "binary labels")
-        return labels.astype(np.int64)
+        return binary_values(y_true.reshape(-1), "binary labels")
     if is_sparse(y_true, y_pred):
         return check_sparse_labels(y_true.reshape(-1), n_cols)
     if y_true.shape != y_pred.shape:
@@ -84,7 +95,19 @@ def true_labels(y_true: np.ndarray, y_pred: np.ndarray, task: str) -> np.ndarray
             f"Expected targets of shape {y_pred.shape[:-1]} (integer classes) or "
             f"{y_pred.shape} (one-hot rows) for an output of shape {y_pred.shape}; "
             f"received {y_true.shape}.")
-    return np.argmax(y_true.reshape(-1, n_cols), axis=1)
+    return argmax_rows(y_true.reshape(-1, n_cols))
+
+
+def argmax_rows(rows: np.ndarray) -> np.ndarray:
+    """``argmax(rows, axis=1)``; on large data in the narrowest label dtype, by chunks
+    (of rows: the only temporary is one index per row)."""
+    chunks = row_chunks(len(rows))
+    if len(chunks) == 1:
+        return np.argmax(rows, axis=1)
+    out = np.empty(len(rows), label_dtype(rows.shape[1]))
+    for chunk in chunks:
+        out[chunk] = np.argmax(rows[chunk], axis=1)
+    return out
 
 
 def flat_weights(sample_weight: np.ndarray | None, y_pred: np.ndarray) -> np.ndarray | None:
@@ -97,17 +120,58 @@ def flat_weights(sample_weight: np.ndarray | None, y_pred: np.ndarray) -> np.nda
 
 def confusion(t: np.ndarray, p: np.ndarray, n_classes: int, w: np.ndarray | None,
               task: str) -> np.ndarray:
-    """Weighted confusion matrix ``(C, C)``; ``(C, 2, 2)`` per label for multilabel."""
+    """Weighted confusion matrix ``(C, C)``; ``(C, 2, 2)`` per label for multilabel.
+
+    Counted one chunk of rows at a time (narrow labels widen only per chunk).
+    """
     if task == "multilabel":
-        wt = np.ones(len(t)) if w is None else w
-        tp = wt @ (t & p)
-        fp = wt @ ((1 - t) & p)
-        fn = wt @ (t & (1 - p))
-        tn = wt.sum() - tp - fp - fn
-        return np.stack([np.stack([tn, fp], -1), np.stack([fn, tp], -1)], 1)
-    flat = t * n_classes + p
-    counts = np.bincount(flat, weights=w, minlength=n_classes * n_classes)
+        return _label_confusions(t, p, w)
+    if n_classes == 2 and w is None:  # 0/1 labels: three counts
+        return _binary_confusion(t, p)
+    size = n_classes * n_classes
+    counts = sum(np.bincount(t[rows].astype(np.intp) * n_classes + p[rows], minlength=size,
+                             weights=None if w is None else w[rows])
+                 for rows in row_chunks(len(t)))
     return counts.astype(np.float64).reshape(n_classes, n_classes)
+
+
+def _binary_confusion(t: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """The 2x2 counts of 0/1 labels ``t`` and predictions ``p``."""
+    positive = predicted = tp = 0
+    for rows in row_chunks(len(t)):
+        a, b = t[rows], p[rows]
+        positive += np.count_nonzero(a)
+        predicted += np.count_nonzero(b)
+        tp += np.count_nonzero(a & b)
+    n = len(t)
+    return np.array([[n - positive - predicted + tp, predicted - tp], [positive - tp, tp]],
+                    dtype=np.float64)
+
+
+def _label_confusions(t: np.ndarray, p: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+    """One 2x2 matrix per label of 0/1 indicators ``(N, C)``: ``(C, 2, 2)``."""
+    tp, fp, fn = (np.zeros(t.shape[1]) for _ in range(3))
+    for rows in row_chunks(len(t), t.shape[1]):
+        a, b = t[rows], p[rows]
+        wt = np.ones(len(a)) if w is None else w[rows]
+        tp += wt @ (a & b)
+        fp += wt @ ((1 - a) & b)
+        fn += wt @ (a & (1 - b))
+    tn = (len(t) if w is None else w.sum()) - tp - fp - fn
+    return np.stack([np.stack([tn, fp], -1), np.stack([fn, tp], -1)], 1)
+
+
+def binary_values(values: np.ndarray, what: str) -> np.ndarray:
+    """``values`` as ``uint8``, checked to be 0 or 1 (a ValueError names others)."""
+    if values.dtype.kind in "biu":
+        if values.size and (values.min() < 0 or values.max() > 1):
+            _check_binary_values(values, what)
+        return values.astype(np.uint8)
+    out = np.empty(values.shape, np.uint8)
+    for rows in row_chunks(len(values), values[:1].size):
+        _check_binary_values(values[rows], what)
+        out[rows] = values[rows]
+    return out
 
 
 def _check_binary_values(values: np.ndarray, what: str) -> None:
@@ -120,12 +184,29 @@ def _check_binary_values(values: np.ndarray, what: str) -> None:
 
 
 def check_sparse_labels(labels: np.ndarray, n_classes: int) -> np.ndarray:
-    as_int = labels.astype(np.int64)
-    if np.any(as_int != labels) or (labels.size and (as_int.min() < 0 or as_int.max() >= n_classes)):
-        bad = labels[(as_int != labels) | (as_int < 0) | (as_int >= n_classes)]
-        raise ValueError(
-            f"Expected integer class labels in 0..{n_classes - 1} for an output with "
-            f"{n_classes} columns; received e.g. {bad[:3].tolist()}. Check that the "
-            "labels match the model's last layer (one unit per class)."
-        )
-    return as_int
+    """Integer class labels ``0..n_classes - 1`` in the narrowest dtype, checked."""
+    if labels.dtype.kind in "biu":
+        if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+            _bad_sparse_labels(labels, n_classes)
+        return labels.astype(label_dtype(n_classes))
+    out = np.empty(labels.shape, label_dtype(n_classes))
+    for rows in row_chunks(len(labels)):
+        chunk = labels[rows]
+        with np.errstate(invalid="ignore"):
+            as_int = chunk.astype(np.int64)
+        if np.any(as_int != chunk) or (chunk.size and (as_int.min() < 0
+                                                      or as_int.max() >= n_classes)):
+            _bad_sparse_labels(labels, n_classes)
+        out[rows] = as_int
+    return out
+
+
+def _bad_sparse_labels(labels: np.ndarray, n_classes: int) -> None:
+    with np.errstate(invalid="ignore"):
+        as_int = labels.astype(np.int64)
+    bad = labels[(as_int != labels) | (as_int < 0) | (as_int >= n_classes)]
+    raise ValueError(
+        f"Expected integer class labels in 0..{n_classes - 1} for an output with "
+        f"{n_classes} columns; received e.g. {bad[:3].tolist()}. Check that the "
+        "labels match the model's last layer (one unit per class)."
+    )
