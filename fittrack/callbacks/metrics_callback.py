@@ -215,6 +215,11 @@ class MetricsCallback(compat.TfKerasCallbackHooks, keras.callbacks.Callback):
         if self._live is not None:
             self._live.close()
 
+    @property
+    def live(self) -> Any:
+        """The :class:`~fittrack.plots.LivePlot` of ``live_plot=`` (None without one)."""
+        return self._live
+
     # ----- set-up -----
     def _start_history(self) -> None:
         continuing = self.append and (len(self.history) or self.history.last_step is not None)

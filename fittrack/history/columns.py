@@ -102,12 +102,10 @@ def _gather(blocks: list[np.ndarray], starts: list[int], lo: int, hi: int) -> np
 class _Column:
     """One float column: blocks covering rows ``first`` to the table's end."""
 
-    __slots__ = ("first", "blocks", "starts")
+    __slots__ = ("blocks", "first", "starts")
 
     def __init__(self, first: int) -> None:
-        self.first = first
-        self.blocks: list[np.ndarray] = []
-        self.starts: list[int] = []
+        self.first, self.blocks, self.starts = first, [], []
 
 
 class Table:
@@ -151,10 +149,12 @@ class Table:
     def __contains__(self, key: object) -> bool:
         return key in self._cols
 
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        del state["_get"]  # may be a lambda: rebuilt on unpickling
-        return state
+    def block_lengths(self, key: str) -> list[int]:
+        """Rows in each compacted block of column ``key`` (how it is stored)."""
+        return [len(block) for block in self._cols[key].blocks]
+
+    def __getstate__(self) -> dict:  # _get may be a lambda: rebuilt on unpickling
+        return {name: value for name, value in self.__dict__.items() if name != "_get"}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fittrack.history.columns import Table
+from fittrack.history.columns import BUFFER_ROWS, Table
 from fittrack.history.convert import epoch_table
 from fittrack.history.csv_read import BATCH_INDEX, EPOCH_INDEX
 from fittrack.history.curve_store import CurveStore, resolve_epoch
@@ -55,9 +55,8 @@ class MetricHistory:
 
     _guess = True  # False: recorded metadata was lost; guess no direction
 
-    def __init__(self) -> None:
-        self._epochs = Table(EPOCH_INDEX)
-        self._batches = Table(BATCH_INDEX)
+    def __init__(self, buffer_rows: int = BUFFER_ROWS) -> None:  # rows buffered per compaction
+        self._epochs, self._batches = Table(EPOCH_INDEX, buffer_rows), Table(BATCH_INDEX, buffer_rows)
         self._greater: dict[str, bool | None] = {}
         #: ROC/PR curves and confusion matrices (``MetricsCallback(curves=True)``)
         self.curves = CurveStore()
@@ -205,7 +204,9 @@ class MetricHistory:
         return int(self._batches.index_column("step", n - 1, n)[0]) if n else None
 
     # ----- frames and files -----
-    def _table(self, level: str) -> Table:
+    def table(self, level: str) -> Table:
+        """The columnar :class:`~fittrack.history.columns.Table` of one level (read it;
+        record through :meth:`record_epoch`/:meth:`record_batch`)."""
         if level not in LEVELS:
             raise ValueError(f"level must be 'epoch' or 'batch'; received {level!r}.")
         return self._epochs if level == "epoch" else self._batches
@@ -226,7 +227,7 @@ class MetricHistory:
         """
         import pandas as pd
 
-        table = self._table(level)
+        table = self.table(level)
         data = {name: table.index_column(name) for name in table.index_names}
         data.update((key, table.column(key)[0]) for key in table.keys)
         if level == "batch":
@@ -241,7 +242,7 @@ class MetricHistory:
         (:mod:`~fittrack.history.meta`); a sidecar left there by another run is
         removed when this history records none.
         """
-        table = self._table(level)
+        table = self.table(level)
         if level == "epoch":
             save_meta(path, self._greater, self._guess)
         atomic_write(path, csv_chunks(table))

@@ -137,7 +137,7 @@ class CsvStream:
                 self._meta = None
                 self._drop_unfinished_batches()
                 for level, mirror in self._mirrors.items():
-                    mirror.adopt(self.history._table(level))
+                    mirror.adopt(self.history.table(level))
             else:
                 self._meta = ({}, True)
                 for path in (self.path, self.batch_path, self.meta_path, curves_path(self.path)):
@@ -199,7 +199,7 @@ class CsvStream:
         self._write_meta()
         self._write_curves()
         for level in LEVELS:
-            note = self._mirrors[level].sync(self.history._table(level))
+            note = self._mirrors[level].sync(self.history.table(level))
             if note:
                 _warn(f"{note}; it was written again in full from the history.")
 
@@ -220,8 +220,8 @@ class CsvStream:
 
     def _drop_unfinished_batches(self) -> None:
         """Drop batch rows of epochs after the last epoch row (not committed)."""
-        epochs = self.history._table("epoch").index_column("epoch")
-        batches = self.history._table("batch")
+        epochs = self.history.table("epoch").index_column("epoch")
+        batches = self.history.table("batch")
         batch_epochs = batches.index_column("epoch")
         late = batch_epochs > epochs.max() if len(epochs) else np.ones(len(batch_epochs), bool)
         if not late.any():

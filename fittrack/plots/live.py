@@ -91,6 +91,11 @@ class LivePlot:
             self._handle.update(image)
         self.updates += 1
 
+    @property
+    def figure(self) -> Any:
+        """The figure drawn into (None before the first drawing and after :meth:`close`)."""
+        return self._figure
+
     def close(self) -> None:
         """Release the figure; the last drawing stays in the notebook."""
         if self._figure is not None:

@@ -14,7 +14,7 @@ def test_live_plot_displays_once_then_updates_each_epoch(kernel, binary_data):  
     cb = MetricsCallback(["auc"], validation_data=(xv, yv), live_plot={"metrics": ["auc"]})
     model.fit(x, y, epochs=3, verbose=0, callbacks=[cb])
     assert [entry[0] for entry in kernel] == ["display", "update", "update"]
-    assert cb._live.updates == 3 and cb._live._figure is None   # closed at train end
+    assert cb.live.updates == 3 and cb.live.figure is None   # closed at train end
 
 
 def test_live_plot_outside_a_notebook_draws_nothing(binary_data):
@@ -23,7 +23,7 @@ def test_live_plot_outside_a_notebook_draws_nothing(binary_data):
     model.compile("adam", "binary_crossentropy")
     cb = MetricsCallback(["auc"], validation_data=(xv, yv), live_plot=True)
     model.fit(x, y, epochs=2, verbose=0, callbacks=[cb])
-    assert cb._live.active is False and cb._live.updates == 0
+    assert cb.live.active is False and cb.live.updates == 0
 
 
 def test_live_plot_rejects_other_values(binary_data):

@@ -45,7 +45,7 @@ def same_floats(a, b) -> bool:
 
 def cells(history, level: str = "epoch") -> list[tuple]:
     """Every row of a level as (index..., {key: value}) with missing keys absent."""
-    table = history._table(level)
+    table = history.table(level)
     index = [table.index_column(name).tolist() for name in table.index_names]
     columns = {key: table.column(key) for key in table.keys}
     rows = []

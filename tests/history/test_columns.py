@@ -37,7 +37,7 @@ def test_values_survive_compaction_and_slices_cross_blocks():
         assert table.index_column("step", lo, hi).tolist() == list(range(23))[lo:hi]
     v, p = table.column("b")  # first appears at row 0, missing in most rows
     assert p.sum() == 8 and np.all(v[p] == -1.0) and np.isnan(v[~p]).all()
-    assert sum(len(b) for b in table._cols["a"].blocks) == 22  # column "a" starts at row 1
+    assert sum(table.block_lengths("a")) == 22  # column "a" starts at row 1
 
 
 def test_blocks_do_not_grow_in_number_with_reads():
@@ -45,7 +45,7 @@ def test_blocks_do_not_grow_in_number_with_reads():
     for step in range(1000):
         table.append((step,), {"x": float(step)})
         table.column("x", step, step + 1)  # a read after every row compacts one row
-    assert len(table._cols["x"].blocks) <= 10
+    assert len(table.block_lengths("x")) <= 10
     np.testing.assert_array_equal(table.column("x")[0], np.arange(1000.0))
 
 

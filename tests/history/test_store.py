@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fittrack.history import MetricHistory
-from fittrack.history.columns import Table
+from fittrack.history.columns import Table  # noqa: F401
 
 from .conftest import KerasLikeHistory, same_floats
 
@@ -149,9 +149,9 @@ def test_truncate_drops_late_epochs_and_their_batches():
 
 def test_truncate_beyond_the_last_epoch_changes_nothing():
     history, _ = _record([{"loss": 3.0}, {"loss": 2.0}])
-    revision = history._epochs.revision
+    revision = history.table("epoch").revision
     history.truncate(5)
-    assert history.epoch == [0, 1] and history._epochs.revision == revision
+    assert history.epoch == [0, 1] and history.table("epoch").revision == revision
 
 
 def test_repr_is_a_short_summary():
@@ -187,8 +187,7 @@ def test_numpy_scalars_are_accepted():
 
 def test_random_recording_matches_a_reference_model(rng):
     """Many rows, random key subsets, NaN, reads between appends, small buffers."""
-    history = MetricHistory()
-    history._batches = Table(("step", "epoch", "batch"), buffer_rows=7)
+    history = MetricHistory(buffer_rows=7)
     pool = [f"k{i}" for i in range(6)]
     reference: dict[str, list[float]] = {}
     steps = []

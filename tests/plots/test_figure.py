@@ -219,7 +219,7 @@ def test_never_shows(run, monkeypatch):
 
 def test_title_and_figsize(run):
     fig = plot_history(run, title="my run", figsize=(7.0, 3.0))
-    assert fig._suptitle.get_text() == "my run"
+    assert fig.get_suptitle() == "my run"
     assert tuple(fig.get_size_inches()) == (7.0, 3.0)
 
 

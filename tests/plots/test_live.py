@@ -65,9 +65,9 @@ def test_in_a_kernel_one_display_then_updates(kernel):
     assert all(isinstance(i, FakeImage) and i.format == "png" for i in images)
     assert all(i.data.startswith(b"\x89PNG") for i in images)
     assert live.updates == 4
-    assert len(live._figure.axes) == 2  # one figure, redrawn: loss and auc panels
+    assert len(live.figure.axes) == 2  # one figure, redrawn: loss and auc panels
     live.close()
-    assert live._figure is None
+    assert live.figure is None
 
 
 def test_every_n_and_batch_level(kernel):
@@ -101,7 +101,7 @@ def test_plain_process_displays_nothing(monkeypatch):
     history = MetricHistory()
     _grow(history, 0)
     live.update(history)
-    assert not live.active and shown == [] and live.updates == 0 and live._figure is None
+    assert not live.active and shown == [] and live.updates == 0 and live.figure is None
 
 
 def test_terminal_ipython_is_not_a_notebook(monkeypatch):
