@@ -162,7 +162,7 @@ def run_plot(args: argparse.Namespace) -> None:
 
 def run_summary(args: argparse.Namespace) -> None:
     """``fittrack summary``: best and final values per key (and per run), as one table."""
-    from fittrack.plots.summary import format_summary, summarize
+    from fittrack.history.summary import format_summary, summarize
 
     runs, level = load_runs(args)
     for path, history in zip(args.csv, runs.values()):

@@ -31,7 +31,7 @@ class CurvedRun:
 
 def load_runs(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     """``({label: history}, level)`` of the files; checks the level and the metrics."""
-    from fittrack.plots.sources import run_labels
+    from fittrack.history.sources import run_labels
 
     labels = args.labels or run_labels(args.csv)
     if len(labels) != len(args.csv):
@@ -105,7 +105,7 @@ def check_metrics(histories: list[Any], metrics: list[str] | None, level: str) -
 
 
 def selects(keys: list[str], name: str) -> bool:
-    from fittrack.plots.panels import group_keys
+    from fittrack.history.groups import group_keys
 
     try:
         group_keys(keys, [name])

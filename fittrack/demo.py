@@ -83,7 +83,7 @@ def run_demo(backend: str | None = None, epochs: int = 10, out: str | os.PathLik
 
 
 def _finish(history: Any, out: Path, plot: bool, echo) -> None:
-    from fittrack.plots.summary import format_summary, summarize
+    from fittrack.history.summary import format_summary, summarize
 
     epoch, value = history.best("val_auc")
     echo(f"best val_auc {value:.4f} at epoch {epoch}; accuracy as Keras printed it "

@@ -14,6 +14,5 @@ Example:
 from fittrack.plots.curve_plot import plot_curves
 from fittrack.plots.figure import plot_history
 from fittrack.plots.live import LivePlot
-from fittrack.plots.summary import summarize
 
-__all__ = ["LivePlot", "plot_curves", "plot_history", "summarize"]
+__all__ = ["LivePlot", "plot_curves", "plot_history"]

@@ -1,7 +1,7 @@
 """Draw one run on one panel (curves, best mark, per-batch points), and finish a panel.
 
 The drawing functions take a matplotlib ``Axes``, a
-:class:`~fittrack.plots.panels.Panel` (that run's keys), the run's table as a
+:class:`~fittrack.history.groups.Panel` (that run's keys), the run's table as a
 pandas frame and a :class:`Look`; they return what they drew (:class:`Drawn`).
 :func:`finish` then sets the panel's title, labels, scale and legend, once
 every run is on it.
@@ -16,7 +16,7 @@ import numpy as np
 
 from fittrack.history.keys import best_position
 from fittrack.plots import series, style
-from fittrack.plots.panels import VAL, Panel
+from fittrack.history.groups import VAL, Panel
 
 #: ``logy=None`` uses a log scale when the positive values span this ratio or more.
 LOG_RATIO = 1e3

@@ -24,9 +24,9 @@ import numpy as np
 
 from fittrack.plots import draw, legend, series, style
 from fittrack.plots.layout import make_axes
-from fittrack.plots.panels import key_direction
-from fittrack.plots.plan import MAX_PANELS, Plan, plan_panels
-from fittrack.plots.sources import Run, as_runs
+from fittrack.history.groups import key_direction
+from fittrack.history.selection import MAX_PANELS, Plan, plan_panels
+from fittrack.history.sources import Run, as_runs
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

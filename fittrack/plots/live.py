@@ -110,8 +110,8 @@ class LivePlot:
 
         from fittrack.plots.figure import plot_history
         from fittrack.plots.layout import figure_size, grid_shape
-        from fittrack.plots.plan import MAX_PANELS, plan_panels
-        from fittrack.plots.sources import as_history
+        from fittrack.history.selection import MAX_PANELS, plan_panels
+        from fittrack.history.sources import as_history
 
         history = as_history(history)
         level = self.plot_kwargs.get("level", "epoch")

@@ -13,7 +13,7 @@ from fittrack.history import MetricHistory
 from fittrack.history.keys import (check_key, key_direction, metadata_names, name_rule_direction,
                                    parse_key, registry_direction)
 from fittrack.metrics.registry import available, lookup
-from fittrack.plots.panels import key_direction as plot_direction
+from fittrack.history.groups import key_direction as plot_direction
 
 USER = ["median_ae", "my_error", "my_score", "weird", "hit_rate", "worst_loss", "gain",
         "precision_at_5", "coverage"]

@@ -10,7 +10,7 @@ import pytest
 from fittrack.history import CsvStream, MetricHistory, load_history
 from fittrack.history.meta import FORMAT, meta_path
 from fittrack.history.paths import NotRegularFileError
-from fittrack.plots.panels import key_direction
+from fittrack.history.groups import key_direction
 
 from .conftest import caught_warnings
 

@@ -7,7 +7,7 @@ import pytest
 
 from fittrack.history import MetricHistory
 from fittrack.plots import plot_history
-from fittrack.plots.sources import as_history
+from fittrack.history.sources import as_history
 
 from .conftest import AUC, LOSS, VAL_AUC, VAL_LOSS
 

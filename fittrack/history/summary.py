@@ -3,7 +3,7 @@
 One row per key, in panel order (``k``, ``val_k``, then Keras' running
 values); with several runs, one row per run for each key, in a table whose
 first column names the run. The direction is the one the plots use
-(:func:`~fittrack.plots.panels.key_direction`); a key of unknown direction
+(:func:`~fittrack.history.groups.key_direction`); a key of unknown direction
 shows ``unknown`` and no best value. ``gap`` is on each ``val_k`` row with a
 ``k`` pair: the final training value minus the final validation value.
 
@@ -31,9 +31,9 @@ from typing import Any
 import numpy as np
 
 from fittrack.history.keys import best_position
-from fittrack.plots.panels import Panel, key_direction
-from fittrack.plots.plan import plan_panels
-from fittrack.plots.sources import as_runs
+from fittrack.history.groups import Panel, key_direction
+from fittrack.history.selection import plan_panels
+from fittrack.history.sources import as_runs
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fittrack.history import MetricHistory
-from fittrack.plots.panels import group_keys, key_direction
+from fittrack.history.groups import group_keys, key_direction
 
 
 def _layout(panels):

@@ -1,17 +1,18 @@
-"""The summary table, and the series helpers (gaps, smoothing, batch positions)."""
+"""The summary table: best and final values per key and per run."""
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 
-from fittrack.plots import summarize
-from fittrack.plots.series import batch_positions, epoch_length, smooth, with_gaps
-from fittrack.plots.summary import format_summary
+from fittrack.history.summary import format_summary, summarize
+from tests.runs import AUC, LOSS, VAL_AUC, VAL_LOSS, make_run
 
-from .conftest import AUC, LOSS, VAL_AUC, VAL_LOSS
+
+@pytest.fixture
+def run():
+    return make_run()
 
 
 def test_summary_rows(run):
@@ -50,33 +51,6 @@ def test_format_summary_aligns_columns(run):
     assert len({len(line) for line in lines if line.startswith("val_")}) == 1
 
 
-def test_with_gaps():
-    x, y = with_gaps([0, 1, 2, 3, 4, 5], [1, 2, math.nan, 4, math.inf, 6])
-    assert np.isnan(x).sum() == 2  # breaks at the NaN and at the infinity
-    assert list(y[np.isfinite(y)]) == [1, 2, 4, 6]
-    x, y = with_gaps([1, 3, 5, 7], [1, 2, 3, 4])  # a regular stride: no break
-    assert not np.isnan(x).any()
-
-
-def test_smooth():
-    values = [0.0, 1.0, math.nan, 1.0, 1.0]
-    out = smooth(values, 0.5)
-    assert out[0] == 0.0 and math.isnan(out[2])
-    assert out[1] == pytest.approx((0.5 * 1.0) / 0.75)  # debiased EMA
-    np.testing.assert_allclose(smooth(values, 0.0), values)
-    with pytest.raises(ValueError):
-        smooth(values, 1.0)
-
-
-def test_epoch_length_and_positions():
-    # 7 batches per epoch, evaluated every 3 steps: rows at steps 3, 6, 9, 12, 15, 18, 21
-    steps = np.arange(3, 22, 3)
-    epoch, batch = (steps - 1) // 7, (steps - 1) % 7
-    assert epoch_length(epoch, batch, steps) == 7
-    np.testing.assert_allclose(batch_positions(epoch, batch, steps), steps / 7)  # epochs done
-    assert epoch_length([0, 0], [2, 5], [3, 6]) == 6  # one epoch seen: the largest batch + 1
-
-
 def test_summary_of_several_runs_names_each_run_per_key():
     a = {"loss": [0.9, 0.5], "val_loss": [1.0, 0.7], "acc": [0.6, 0.8], "val_acc": [0.5, 0.7]}
     b = {"loss": [0.8, 0.6], "val_loss": [0.9, 0.8], "accuracy": [0.7, 0.7],
@@ -94,11 +68,12 @@ def test_summary_of_several_runs_names_each_run_per_key():
         ["acc", "accuracy", "val_acc", "val_accuracy"]
 
 
-def test_summary_of_a_metric_of_unknown_direction(monkeypatch):
-    from fittrack.plots import summary
+def test_summary_of_a_metric_of_unknown_direction():
+    from fittrack.history import MetricHistory
 
-    monkeypatch.setattr(summary, "key_direction", lambda history, key: None)
-    rows = summarize({"score": [0.3, 0.9, 0.5]})
+    history = MetricHistory.from_dict({"score": [0.3, 0.9, 0.5]})
+    history.set_greater_is_better("score", None)      # a user function's, undeclared
+    rows = summarize(history)
     assert (rows[0].greater, rows[0].best_index, rows[0].best, rows[0].final) == \
         (None, None, None, 0.5)
     assert format_summary(rows).splitlines()[1].split() == ["score", "unknown", "0.5000"]
