@@ -24,7 +24,7 @@ import os
 import sys
 import warnings
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 from fittrack.cli_files import CurvedRun, UsageError, existing_file, load_runs, one_line
 

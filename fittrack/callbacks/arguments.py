@@ -16,6 +16,7 @@ import numpy as np
 
 from fittrack.callbacks.data import parse_data
 from fittrack.callbacks.streams import is_stream, parse_stream
+from fittrack.notices import FittrackWarning
 
 
 def check_int(name: str, value: Any, allow_none: bool = False) -> None:
@@ -75,4 +76,4 @@ def warn_unknown_directions(directions: Mapping[str, bool | None]) -> None:
         f"The direction of {unknown} is unknown (user functions do not say whether greater is "
         "better): no EarlyStopping/ModelCheckpoint mode is set for them and no best epoch is "
         "marked. Declare it with fittrack.metrics.make_metric(fn, greater_is_better=False) "
-        "(or True).", UserWarning, stacklevel=3)
+        "(or True).", FittrackWarning, stacklevel=3)

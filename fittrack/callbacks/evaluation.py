@@ -24,6 +24,7 @@ from fittrack.callbacks.problems import path_index
 from fittrack.metrics import EvalContext, MetricError, evaluate
 from fittrack.metrics.curve_points import curves_for
 from fittrack.metrics.rows import unmasked_rows
+from fittrack.notices import FittrackRuntimeWarning
 
 
 @dataclass
@@ -120,7 +121,7 @@ def curves_of(plan: OutputPlan, chunks: list[Chunk], role: str, kinds: list[str]
             out[o.name] = curves_for(ctx.true_labels, scores, ctx.weights, ctx.n_classes, kinds)
         except (ValueError, TypeError) as err:
             warnings.warn(f"No curves for {role}{f' output {o.name!r}' if o.name else ''} at "
-                          f"this epoch: {err}.", RuntimeWarning, stacklevel=2)
+                          f"this epoch: {err}.", FittrackRuntimeWarning, stacklevel=2)
     return out
 
 
@@ -147,5 +148,5 @@ def _loss(plan: OutputPlan, losses: LossPlan, chunks: list[Chunk], prefix: str, 
         message = f"The model's loss failed on {where}: {type(err).__name__}: {err}"
         if on_error == "raise":
             raise MetricError(message) from err
-        warnings.warn(message + " Recorded as NaN.", RuntimeWarning, stacklevel=3)
+        warnings.warn(message + " Recorded as NaN.", FittrackRuntimeWarning, stacklevel=3)
         return {prefix + "loss": float("nan")}

@@ -15,16 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from fittrack.callbacks import checks
+from fittrack.callbacks import checks, compat
 from fittrack.callbacks.arguments import from_logits_for
 from fittrack.callbacks.eval_sets import MonitorGroup
 from fittrack.callbacks.evaluation import Chunk, LossPlan, curves_of, evaluate_chunks
 from fittrack.callbacks.inference import Predictor
 from fittrack.callbacks.outputs import OutputPlan
-from fittrack.callbacks import compat
 from fittrack.callbacks.problems import decide, losses_by_output, output_activation
 from fittrack.callbacks.progress import Progress
 from fittrack.metrics import EvalContext, Problem
+from fittrack.notices import FittrackWarning
 
 DRY_RUN_ROWS = 256
 
@@ -120,7 +120,7 @@ class Evaluator:
                 "MetricsCallback cannot read the model's compiled loss in this Keras version "
                 "(fittrack.callbacks.compat.compiled_losses found none): 'loss' and 'val_loss' "
                 "are Keras' own values (a running average, and evaluate's) instead of exact "
-                "ones. The metrics are exact.", UserWarning, stacklevel=3)
+                "ones. The metrics are exact.", FittrackWarning, stacklevel=3)
 
     def _loss_targets(self, role: str) -> Any:
         return functools.partial(self.losses.targets, self.plan, role=role)

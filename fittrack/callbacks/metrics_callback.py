@@ -24,13 +24,22 @@ import keras
 import numpy as np
 
 from fittrack.callbacks import compat, monitors, resume, workers
-from fittrack.callbacks.arguments import (check_curves, check_from_logits, check_int,
-                                          parse_source, warn_unknown_directions)
+from fittrack.callbacks.arguments import (
+    check_curves,
+    check_from_logits,
+    check_int,
+    parse_source,
+    warn_unknown_directions,
+)
 from fittrack.callbacks.distribution import is_chief
 from fittrack.callbacks.eval_sets import MonitorGroup, build_set
 from fittrack.callbacks.evaluator import Evaluator
-from fittrack.callbacks.inference import (DEFAULT_BATCH_SIZE, fixed_batch_size,
-                                          has_activity_regularizer, stateful_layers)
+from fittrack.callbacks.inference import (
+    DEFAULT_BATCH_SIZE,
+    fixed_batch_size,
+    has_activity_regularizer,
+    stateful_layers,
+)
 from fittrack.callbacks.logs import KERAS_SUFFIX, merge_into_logs
 from fittrack.callbacks.outputs import OutputPlan
 from fittrack.callbacks.progress import Progress

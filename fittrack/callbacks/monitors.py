@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from fittrack.callbacks import compat
 from fittrack.callbacks.data import ArrayData, n_rows
+from fittrack.notices import FittrackWarning
 
 
 def configure_monitors(me: Any, siblings: list[Any] | None,
@@ -30,7 +31,7 @@ def configure_monitors(me: Any, siblings: list[Any] | None,
                    "version (fittrack.callbacks.compat.sibling_callbacks): an EarlyStopping or "
                    "ModelCheckpoint monitoring a key computed here compares as its own mode "
                    "says. Pass mode='max' or mode='min' to it.")
-        warnings.warn(message, UserWarning, stacklevel=3)
+        warnings.warn(message, FittrackWarning, stacklevel=3)
         return [message]
     mine = next((i for i, cb in enumerate(siblings) if cb is me), None)
     for i, cb in enumerate(siblings):
@@ -47,7 +48,7 @@ def configure_monitors(me: Any, siblings: list[Any] | None,
                 "callbacks=[...], so it reads the logs before the exact value is computed. "
                 "Put MetricsCallback first in the list.")
         for message in filter(None, messages):
-            warnings.warn(message, UserWarning, stacklevel=3)
+            warnings.warn(message, FittrackWarning, stacklevel=3)
             given.append(message)
     return given
 
@@ -72,7 +73,7 @@ def warn_validation_split(fit_args: dict, train: Any, val: Any) -> list[str]:
             f"validation_split={split}: the held-out rows are in the callback's training "
             f"metrics. Pass train_data=(x[:{_rows(x)}], y[:{_rows(x)}]), the rows fit trains on.")
     for message in given:
-        warnings.warn(message, UserWarning, stacklevel=3)
+        warnings.warn(message, FittrackWarning, stacklevel=3)
     return given
 
 

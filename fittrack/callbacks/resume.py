@@ -18,6 +18,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from fittrack.notices import FittrackWarning
+
 APPEND_CHOICES = (True, False, "replace")
 
 
@@ -46,4 +48,4 @@ def resume(history: Any, epoch: int, append: Any, csv_path: Any) -> None:
     if append and last + 1 < epoch:
         warnings.warn(f"{holder(csv_path)} ends at epoch {last} and this fit starts at "
                       f"initial_epoch={epoch}: epochs {last + 1}-{epoch - 1} will have no rows.",
-                      UserWarning, stacklevel=4)
+                      FittrackWarning, stacklevel=4)

@@ -27,8 +27,15 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from fittrack.callbacks.data import (ArrayData, concat_trees, leaves, map_leaves, n_rows,
-                                     parse_weights, to_numpy)
+from fittrack.callbacks.data import (
+    ArrayData,
+    concat_trees,
+    leaves,
+    map_leaves,
+    n_rows,
+    parse_weights,
+    to_numpy,
+)
 
 INFINITE, UNKNOWN = -1, -2  # tf.data cardinalities
 Batch = tuple[Any, Any, Any]

@@ -40,6 +40,7 @@ from fittrack.callbacks.eval_sets import MonitorGroup, MonitorPart
 from fittrack.callbacks.evaluation import Chunk
 from fittrack.callbacks.inference import stateful_layers
 from fittrack.callbacks.streams import StreamData, StreamShare
+from fittrack.notices import FittrackWarning
 
 
 def detect(model: Any) -> Workers:
@@ -58,7 +59,7 @@ def detect(model: Any) -> Workers:
     if dist is None:
         warnings.warn(f"jax.distributed runs {n} processes but no keras.distribution is set, "
                       "so each trains its own model: MetricsCallback scores each process's "
-                      "own data; only process 0 writes files.", UserWarning, stacklevel=3)
+                      "own data; only process 0 writes files.", FittrackWarning, stacklevel=3)
         return Workers()
     if not isinstance(dist, keras.distribution.DataParallel):
         raise ValueError(f"MetricsCallback across {n} JAX processes needs keras.distribution."
@@ -249,4 +250,4 @@ def _check_same(reports: list[tuple], whole_set: bool) -> None:
                 f"Every worker passed the same {role} to MetricsCallback under "
                 "auto_shard_dataset=False, where each worker passes its own shard: each row "
                 f"is predicted and counted {len(reports)} times. Pass x[i::n] on worker i.",
-                UserWarning, stacklevel=4)
+                FittrackWarning, stacklevel=4)

@@ -41,6 +41,7 @@ from typing import NamedTuple
 
 from fittrack.history.files import atomic_write
 from fittrack.history.paths import file_stem_path, target
+from fittrack.notices import FittrackWarning
 
 FORMAT = "fittrack-meta"
 VERSION = 1
@@ -109,7 +110,7 @@ def read_meta(path: str | os.PathLike) -> Metadata | None:
                       f"{VERSION}, ...}}). The directions of its metrics are left unknown (no "
                       f"best epoch is marked; pass best(key, greater_is_better=...)). Fix the "
                       f"file, or delete it to guess directions from the metric names.",
-                      stacklevel=3)
+                      FittrackWarning, stacklevel=3)
         return Metadata({}, guess=False)
 
 

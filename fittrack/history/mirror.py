@@ -31,8 +31,14 @@ from pathlib import Path
 
 from fittrack.history.columns import Table
 from fittrack.history.csv_write import csv_chunks, format_rows
-from fittrack.history.files import (FileChanged, FileStateUnknown, Written, append_once,
-                                    atomic_write, read_layout)
+from fittrack.history.files import (
+    FileChanged,
+    FileStateUnknown,
+    Written,
+    append_once,
+    atomic_write,
+    read_layout,
+)
 from fittrack.history.paths import target
 
 

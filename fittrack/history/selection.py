@@ -21,7 +21,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from fittrack.history.groups import RUNNING, VAL, Panel, canonical, group_keys, split_key
+from fittrack.history.groups import (
+    RUNNING,
+    VAL,
+    Panel,
+    canonical,
+    group_keys,
+    split_key,
+)
 
 #: Default cap on the number of panels drawn when no metrics are chosen.
 MAX_PANELS = 20

@@ -31,8 +31,8 @@ import numpy as np
 from fittrack.history.columns import BUFFER_ROWS, Table
 from fittrack.history.convert import epoch_table
 from fittrack.history.csv_read import BATCH_INDEX, EPOCH_INDEX
-from fittrack.history.curve_store import CurveStore, resolve_epoch
 from fittrack.history.csv_write import csv_chunks
+from fittrack.history.curve_store import CurveStore, resolve_epoch
 from fittrack.history.files import atomic_write
 from fittrack.history.keys import best_position, check_direction, key_direction
 from fittrack.history.meta import save_meta

@@ -53,12 +53,18 @@ from pathlib import Path
 
 import numpy as np
 
-from fittrack.history.lock import RunLock
 from fittrack.history.curve_store import curves_path
+from fittrack.history.lock import RunLock
 from fittrack.history.meta import meta_path, save_meta
 from fittrack.history.mirror import FileMirror
-from fittrack.history.paths import batch_csv_path, check_folder_writable, check_regular, target
+from fittrack.history.paths import (
+    batch_csv_path,
+    check_folder_writable,
+    check_regular,
+    target,
+)
 from fittrack.history.store import MetricHistory
+from fittrack.notices import FittrackWarning
 
 LEVELS = ("batch", "epoch")  # the order of the writes: the epoch file commits
 
@@ -261,4 +267,4 @@ def _remove(path: Path) -> None:
 
 
 def _warn(message: str) -> None:
-    warnings.warn(message, UserWarning, stacklevel=3)
+    warnings.warn(message, FittrackWarning, stacklevel=3)

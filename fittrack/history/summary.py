@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from fittrack.history.keys import best_position
 from fittrack.history.groups import Panel, key_direction
+from fittrack.history.keys import best_position
 from fittrack.history.selection import plan_panels
 from fittrack.history.sources import as_runs
 

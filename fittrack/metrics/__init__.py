@@ -11,8 +11,12 @@ Example:
 
 from fittrack.metrics.common import UndefinedMetricWarning
 from fittrack.metrics.context import EvalContext, Problem
-from fittrack.metrics.evaluate import (MetricError, NonFinitePredictionWarning,
-                                       NonFiniteTargetWarning, evaluate)
+from fittrack.metrics.evaluate import (
+                                       MetricError,
+                                       NonFinitePredictionWarning,
+                                       NonFiniteTargetWarning,
+                                       evaluate,
+)
 from fittrack.metrics.registry import available, describe
 from fittrack.metrics.resolve import get_metric, make_metric, resolve_metrics
 from fittrack.metrics.spec import MetricSpec

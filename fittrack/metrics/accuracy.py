@@ -22,11 +22,13 @@ Example:
 from __future__ import annotations
 
 import warnings
+
 import numpy as np
 
 from fittrack.metrics.chunks import row_chunks
 from fittrack.metrics.context import EvalContext
 from fittrack.metrics.task import check_sparse_labels, is_sparse
+from fittrack.notices import FittrackWarning
 
 TOP_K = 5
 
@@ -98,7 +100,7 @@ def _warn_multilabel_once() -> None:
         "'accuracy' on a multi-label output (several sigmoid units, 0/1 label rows) is "
         "the per-label binary accuracy, as tf.keras 2 computed it (Keras 3's shape "
         "rule would give the arg-max accuracy). Ask for 'subset_accuracy' for the "
-        "exact-match ratio (scikit-learn's accuracy_score).", UserWarning, stacklevel=4)
+        "exact-match ratio (scikit-learn's accuracy_score).", FittrackWarning, stacklevel=4)
 
 
 def _in_top_k(targets: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:

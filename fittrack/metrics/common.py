@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from fittrack.notices import FittrackWarning
+
 #: keras.backend.epsilon(): the clip of Keras' cross-entropies and errors.
 EPSILON = 1e-7
 #: the decision threshold of label-based binary metrics unless one is given.
 THRESHOLD = 0.5
 
 
-class UndefinedMetricWarning(UserWarning):
+class UndefinedMetricWarning(FittrackWarning):
     """A metric is not defined on these data (one class present, no rows...)."""
 
 

@@ -24,17 +24,18 @@ import numpy as np
 from fittrack.metrics.chunks import all_finite
 from fittrack.metrics.context import EvalContext, Problem
 from fittrack.metrics.spec import MetricSpec, as_result
+from fittrack.notices import FittrackRuntimeWarning, FittrackWarning
 
 
 class MetricError(ValueError):
     """A metric failed on the data; the message names the metric and the data."""
 
 
-class NonFinitePredictionWarning(UserWarning):
+class NonFinitePredictionWarning(FittrackWarning):
     """The model produced NaN or infinite outputs; the metrics are recorded as NaN."""
 
 
-class NonFiniteTargetWarning(UserWarning):
+class NonFiniteTargetWarning(FittrackWarning):
     """Targets or sample weights hold NaN or infinite values; the metrics are recorded as NaN."""
 
 
@@ -109,7 +110,7 @@ def _compute(spec: MetricSpec, ctx: EvalContext, where: str, on_error: str) -> A
         message = f"Metric {spec.name!r} failed on {where}: {type(err).__name__}: {err}"
         if on_error == "raise":
             raise MetricError(message) from err
-        warnings.warn(message + " Recorded as NaN.", RuntimeWarning, stacklevel=3)
+        warnings.warn(message + " Recorded as NaN.", FittrackRuntimeWarning, stacklevel=3)
         return float("nan")
 
 

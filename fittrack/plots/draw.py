@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from fittrack.history.groups import VAL, Panel
 from fittrack.history.keys import best_position
 from fittrack.plots import series, style
-from fittrack.history.groups import VAL, Panel
 
 #: ``logy=None`` uses a log scale when the positive values span this ratio or more.
 LOG_RATIO = 1e3

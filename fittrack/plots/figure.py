@@ -22,11 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fittrack.plots import draw, legend, series, style
-from fittrack.plots.layout import make_axes
 from fittrack.history.groups import key_direction
 from fittrack.history.selection import MAX_PANELS, Plan, plan_panels
 from fittrack.history.sources import Run, as_runs
+from fittrack.notices import FittrackWarning
+from fittrack.plots import draw, legend, series, style
+from fittrack.plots.layout import make_axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -135,7 +136,7 @@ def plot_history(source: Any, metrics: str | Sequence[str] | None = None, *,
         draw.finish(axis, stack.title, xlabel, greater, draw.wants_log(columns, logy), size,
                     compare)
     if plan.capped:
-        warnings.warn(plan.cap_message(), UserWarning, stacklevel=2)
+        warnings.warn(plan.cap_message(), FittrackWarning, stacklevel=2)
         if ax is None:
             figure.supxlabel(plan.cap_message(), fontsize="small", color="#a00000")
     if title:
@@ -151,7 +152,7 @@ def _plan(runs: list[Run], metrics: Any, level: str, max_panels: int | None) -> 
         raise ValueError(_no_rows_message(runs[0].history, level))
     for i in empty:  # some runs have rows at this level, this one has none
         warnings.warn(f"Run {runs[i].label!r} is not drawn: it has no {level}-level rows "
-                      f"(level='epoch' or 'batch' chooses the rows).", UserWarning, stacklevel=3)
+                      f"(level='epoch' or 'batch' chooses the rows).", FittrackWarning, stacklevel=3)
     plan = plan_panels(keys, metrics, level, max_panels)
     if not plan.stacks:
         raise ValueError("Nothing to draw: the history holds timing keys only "
@@ -172,7 +173,7 @@ def _tables(run: Run, level: str, overlay: bool) -> tuple[Any, draw.BatchRows | 
 def _overlay_rows(history: Any) -> draw.BatchRows | None:
     if not history.batch_keys:
         warnings.warn("batch_overlay=True but the history has no batch-level rows; record "
-                      "them with MetricsCallback(batch_frequency=N).", UserWarning, stacklevel=4)
+                      "them with MetricsCallback(batch_frequency=N).", FittrackWarning, stacklevel=4)
         return None
     frame = history.to_frame("batch")
     x = series.batch_positions(frame["epoch"], frame["batch"], frame["step"])

@@ -22,6 +22,8 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from fittrack.notices import FittrackRuntimeWarning
+
 
 def in_notebook() -> bool:
     """True inside a Jupyter kernel (an IPython shell with a kernel), False elsewhere.
@@ -81,7 +83,7 @@ class LivePlot:
         except Exception as error:  # noqa: BLE001 - a plot must not kill a training run
             self.active = False
             warnings.warn(f"LivePlot turned off: drawing the history failed ({error}).",
-                          RuntimeWarning, stacklevel=2)
+                          FittrackRuntimeWarning, stacklevel=2)
             return
         from IPython.display import display
 
@@ -108,10 +110,10 @@ class LivePlot:
         from IPython.display import Image
         from matplotlib.figure import Figure
 
-        from fittrack.plots.figure import plot_history
-        from fittrack.plots.layout import figure_size, grid_shape
         from fittrack.history.selection import MAX_PANELS, plan_panels
         from fittrack.history.sources import as_history
+        from fittrack.plots.figure import plot_history
+        from fittrack.plots.layout import figure_size, grid_shape
 
         history = as_history(history)
         level = self.plot_kwargs.get("level", "epoch")
