@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from fittrack import MetricsCallback
-from fittrack.metrics import MetricError
+from fittrack.metrics import MetricError, make_metric
 from tests.callbacks.probes import dense_classifier
 from tests.keras_under_test import keras
 
@@ -68,7 +68,8 @@ def test_a_metric_that_raises_is_named_before_the_first_batch():
     def explodes(y_true, y_pred):
         raise ZeroDivisionError("boom")
 
-    cb = MetricsCallback([explodes], validation_data=(X, Y_BIN))
+    cb = MetricsCallback([make_metric(explodes, greater_is_better=True)],
+                         validation_data=(X, Y_BIN))
     with pytest.raises(MetricError, match="'explodes' failed on validation_data.*boom"):
         fit_with(cb)
 

@@ -12,6 +12,8 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from fittrack import MetricsCallback
+from fittrack.metrics import make_metric
+from fittrack.notices import FittrackWarning
 from tests.callbacks.probes import Probe
 from tests.keras_under_test import TF_KERAS, compares, keras, keras3_only, weights_path
 
@@ -98,7 +100,8 @@ def rmse(y_true, y_pred):
 @keras3_only("keras.ops user functions (tf_keras code uses K.*: see the Keras 2 tutorial test)")
 def test_custom_keras_ops_rmse_matches_numpy():
     model = regression_121()
-    cb = MetricsCallback([rmse], train_data=(X_REG, X_REG), validation_data=(X_REG, X_REG))
+    cb = MetricsCallback([make_metric(rmse, greater_is_better=False)], train_data=(X_REG, X_REG),
+                         validation_data=(X_REG, X_REG))
     probe = Probe(X_REG)
     model.fit(X_REG, X_REG, epochs=3, batch_size=5, verbose=0, callbacks=[cb, probe])
     for logs, (pred,) in zip(probe.logs, probe.preds):
@@ -125,8 +128,9 @@ def test_keras2_regression_tutorial_as_written():
     model.add(keras.layers.Dense(2, input_dim=1))
     model.add(keras.layers.Dense(1))
     model.compile(loss="mse", optimizer="adam")
-    cb = MetricsCallback(["mse", "mae", "mape", "cosine_proximity", rmse],
-                         train_data=(X_REG, X_REG))
+    with pytest.warns(FittrackWarning, match=r"direction of \['rmse'\] is unknown"):
+        cb = MetricsCallback(["mse", "mae", "mape", "cosine_proximity", rmse],
+                             train_data=(X_REG, X_REG))
     probe = Probe(X_REG)
     history = model.fit(X_REG, X_REG, epochs=4, batch_size=len(X_REG), verbose=0,
                         callbacks=[cb, probe])
