@@ -14,6 +14,7 @@ import keras
 import numpy as np
 import pytest
 
+from fittrack.callbacks.collectives import TfCollective
 from fittrack.callbacks.data import ArrayData
 from fittrack.callbacks.eval_sets import ArraySet, MonitorPart
 from fittrack.callbacks.evaluation import Chunk
@@ -95,6 +96,34 @@ def test_every_worker_gets_every_chunk_in_the_whole_sets_order():
         out = np.concatenate([c.predicted.outputs[0][1] for c in chunks])
         np.testing.assert_array_equal(out[:, 0], (np.arange(1001) / 10.0).astype("float32"))
         assert sum(c.rows for c in chunks) == 1001
+
+
+def test_tf_collective_puts_rows_in_worker_order_and_sends_any_array_as_words():
+    board = ThreadCollective(2)
+
+    class OnThreads(TfCollective):
+        def _gather(self, array):   # TensorFlow's op (int64 only), ranks the reverse of indices
+            assert array.dtype == np.int64 and array.shape[0] == 1
+            return board.member(self.index).allgather(array)[::-1].reshape(
+                (-1,) + array.shape[1:])
+
+    payloads = [np.arange(13, dtype=np.uint8), np.arange(13, 26, dtype=np.uint8)]
+    results = [None, None]
+
+    def run(i):
+        collective = OnThreads(i, 2)
+        results[i] = (collective.allgather(payloads[i]),
+                      collective.allgather(np.full((2, 3), i, dtype=np.float32)))
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    for row, floats in results:
+        np.testing.assert_array_equal(row, np.stack(payloads))   # 13 bytes: 2 words, trimmed
+        assert floats.dtype == np.float32 and floats.shape == (2, 2, 3)
+        assert floats[0].max() == 0 and floats[1].min() == 1
+    assert board.shapes == [(1,), (1, 2), (1, 3)]   # the indices once, then the payloads
 
 
 def test_every_nth_batch_is_put_back_in_order():

@@ -3,11 +3,13 @@ its share, and logs the whole sets' values.
 
 Two worker processes on localhost (``two_workers_tf.py``, TF_CONFIG with free
 ports) train; every value both logged is recomputed in this process, by one
-tf_keras model on the whole sets at the weights they saved.
+tf_keras model on the whole sets at the weights they saved. The workers'
+indices are read from the strategy's cluster resolver (with TensorFlow alone).
 """
 
 import functools
 import json
+from types import SimpleNamespace
 
 import pytest
 
@@ -15,8 +17,34 @@ from tests.callbacks.workers_harness import (N_TRAIN, build, check_points, free_
                                              launch)
 from tests.keras_under_test import TF_KERAS
 
-pytestmark = pytest.mark.skipif(not TF_KERAS, reason="tf_keras (TF_USE_LEGACY_KERAS=1): Keras 3's "
-                                "fit fails under MultiWorkerMirroredStrategy (keras#20585)")
+needs_tf_keras = pytest.mark.skipif(not TF_KERAS, reason="tf_keras (TF_USE_LEGACY_KERAS=1): "
+                                    "Keras 3's fit fails under MultiWorkerMirroredStrategy "
+                                    "(keras#20585)")
+
+
+def under_strategy(cluster, task_type, task_id):
+    """A model as tf_worker sees it, under a MultiWorkerMirroredStrategy of this cluster
+    (not started: only its cluster resolver is read)."""
+    tf = pytest.importorskip("tensorflow")
+    strategy = object.__new__(tf.distribute.MultiWorkerMirroredStrategy)
+    strategy._extended = SimpleNamespace(_cluster_resolver=tf.distribute.cluster_resolver.
+                                         SimpleClusterResolver(tf.train.ClusterSpec(cluster),
+                                                               task_type=task_type,
+                                                               task_id=task_id))
+    return SimpleNamespace(distribute_strategy=strategy)
+
+
+def test_worker_index_chief_first_then_workers_in_task_order():
+    from fittrack.callbacks.collectives import tf_worker
+
+    cluster = {"chief": ["a:1"], "worker": ["b:1", "c:1"], "evaluator": ["d:1"]}
+    assert tf_worker(under_strategy(cluster, "chief", 0)) == (0, 3)
+    assert tf_worker(under_strategy(cluster, "worker", 0)) == (1, 3)
+    assert tf_worker(under_strategy(cluster, "worker", 1)) == (2, 3)
+    assert tf_worker(under_strategy(cluster, "evaluator", 0)) == (0, 1)   # not a worker
+    assert tf_worker(under_strategy({"worker": ["b:1"]}, "worker", 0)) == (0, 1)
+    tf = pytest.importorskip("tensorflow")
+    assert tf_worker(SimpleNamespace(distribute_strategy=tf.distribute.get_strategy())) == (0, 1)
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +65,7 @@ def reference_model():
     return build(tf_keras)
 
 
+@needs_tf_keras
 def test_every_value_is_the_whole_sets_on_both_workers(two_workers):
     _, results = two_workers
     assert [r["index_count"] for r in results] == [[0, 2], [1, 2]]
@@ -45,6 +74,7 @@ def test_every_value_is_the_whole_sets_on_both_workers(two_workers):
     assert {"loss", "auc", "val_loss", "val_auc", "val_accuracy", "val_f1"} <= logged
 
 
+@needs_tf_keras
 def test_each_worker_predicts_its_share(two_workers):
     _, results = two_workers
     for i, rows in enumerate((501, 500)):
@@ -61,6 +91,7 @@ def test_each_worker_predicts_its_share(two_workers):
         assert run["rows_predicted"]["monitors_1"] == rows * evaluations
 
 
+@needs_tf_keras
 def test_early_stopping_on_a_computed_key_stops_both_workers_together(two_workers):
     _, results = two_workers
     assert results[0]["whole"]["epochs_run"] == results[1]["whole"]["epochs_run"] == 2
@@ -69,6 +100,7 @@ def test_early_stopping_on_a_computed_key_stops_both_workers_together(two_worker
     assert values[0] == values[1] and "val_auc" in values[0]
 
 
+@needs_tf_keras
 def test_only_the_chief_writes_files(two_workers):
     from fittrack import load_history
 
@@ -79,6 +111,7 @@ def test_only_the_chief_writes_files(two_workers):
     assert saved["val_auc"] == pytest.approx(results[1]["whole"]["history"]["val_auc"])
 
 
+@needs_tf_keras
 def test_set_ups_that_cannot_be_exact_fail_before_training_on_every_worker(two_workers):
     _, results = two_workers
     for r in results:
