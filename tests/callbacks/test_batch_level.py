@@ -115,5 +115,6 @@ def test_predictions_come_from_one_compiled_step_not_predict(binary_data):
     model.fit(x, y, epochs=2, batch_size=50, verbose=0, callbacks=[cb])   # 4 steps per epoch
     assert len(cb.history["val_auc"]) == 2 and len(cb.history.batch_values("val_auc")) == 4
     if uses_tensorflow():   # one tf.function per use (with and without targets), shapes relaxed
-        counts = [fn.experimental_get_tracing_count() for fn in cb._predictor._step._fns.values()]
+        fns = cb._evaluator.predictor._step._fns.values()
+        counts = [fn.experimental_get_tracing_count() for fn in fns]
         assert counts and max(counts) <= 2
