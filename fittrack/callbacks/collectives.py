@@ -51,10 +51,10 @@ class TfCollective:
     training step is in flight at a callback hook. The first gather of each
     instance sends the workers' indices, so the rows come back in worker order
     whatever ranks TensorFlow gives the group's members. No timeout by default,
-    as for the strategy's own collectives (its health check aborts them when a
-    worker dies); with ``timeout_seconds`` a worker that does not join raises
-    ``DeadlineExceededError``, and TensorFlow then aborts every collective of
-    the process: training cannot go on. The op gathers numbers only: any
+    as for the strategy's own collectives: when a worker dies TensorFlow aborts
+    them (``UnavailableError`` at once on localhost); with ``timeout_seconds``
+    a worker that lives but does not join raises ``DeadlineExceededError``, and
+    TensorFlow then aborts every collective of the process: training cannot go on. The op gathers numbers only: any
     other array goes as its bytes, in int64 words.
 
     Args:
