@@ -54,8 +54,9 @@ class TfCollective:
     as for the strategy's own collectives: when a worker dies TensorFlow aborts
     them (``UnavailableError`` at once on localhost); with ``timeout_seconds``
     a worker that lives but does not join raises ``DeadlineExceededError``, and
-    TensorFlow then aborts every collective of the process: training cannot go on. The op gathers numbers only: any
-    other array goes as its bytes, in int64 words.
+    TensorFlow then aborts every collective of the process: training cannot go
+    on. The op gathers numbers only: any other array goes as its bytes, in
+    int64 words.
 
     Args:
         index, count: this worker's index (chief first) and the number of workers.
