@@ -225,6 +225,7 @@ def test_monitor_part_keeps_rows_in_order():
 # ----- two JAX processes on localhost -----
 @pytest.fixture(scope="module")
 def two_workers(tmp_path_factory):
+    pytest.importorskip("tensorflow", reason="the workers' train stream is a tf.data.Dataset")
     out = tmp_path_factory.mktemp("workers")
     port = str(free_ports(1)[0])
     env = {"KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "3", "JAX_PLATFORMS": "cpu",
