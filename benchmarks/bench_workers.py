@@ -1,28 +1,36 @@
-"""Evaluation time per worker with two JAX worker processes against one, same total data.
+"""Evaluation time per worker with two worker processes against one, same total data.
 
 Workload: the MLP 784-256-128-10 of ``common.py``, train 60k + validation 10k
 rows, metrics accuracy, auc, f1, precision, recall, log_loss, batch size 1024.
-Two processes run ``jax.distributed`` on localhost (``DataParallel``,
-``auto_shard_dataset=False``), each pinned to its own core with
-``os.sched_setaffinity`` so that the figure stands for separate machines. In
-each process two callbacks run at every epoch end of the same fits (their
+Two processes on localhost, each pinned to its own core with
+``os.sched_setaffinity`` so that the figure stands for separate machines:
+
+- JAX (``KERAS_BACKEND=jax``): ``jax.distributed``, ``DataParallel`` with
+  ``auto_shard_dataset=False``, each worker passing its shard (``x[i::2]``);
+- tf_keras (``TF_USE_LEGACY_KERAS=1``): ``MultiWorkerMirroredStrategy``
+  (``TF_CONFIG``), every worker passing the whole set, as Keras' rule is there.
+
+In each process two callbacks run at every epoch end of the same fits (their
 order swapped from one fit to the next, so that a change in the machine's
 load hits both alike):
 
 - one worker (the reference): ``MetricsCallback`` given the whole 70k rows,
   evaluated as one process does (the worker exchange switched off);
-- two workers: ``MetricsCallback`` given this worker's shard (``x[i::2]``): it
-  predicts its 35k rows, gathers both shards, and scores the whole set.
+- two workers: ``MetricsCallback`` given what this worker passes (its shard,
+  or the whole set): it predicts its 35k rows, gathers both workers' chunks,
+  and scores the whole set.
 
 Figures, per worker: the median ``on_epoch_end`` time of each (the first
 epoch of each fit, which compiles, left out), the median of their ratio at
-each epoch (target <= 0.6), the rows it predicted per evaluation, and the
-cost of the gather: inside the evaluation (waiting for the other worker
+each epoch (target <= 0.6), the rows it predicted per evaluation and the
+time that took (every worker then scores the whole set), and the cost of
+the gather: inside the evaluation (waiting for the other worker
 included) and on its own (the last payloads exchanged back to back), with
 the MiB each worker sends. On a busy machine the wall-time ratio includes
 the time a worker waits at the gather for a peer that the load slowed down;
 ``cpu_ratio`` (this process's CPU time, both figures) is not affected by it.
-Run: ``python benchmarks/bench_workers.py`` (JAX only), or ``python benchmarks/run.py workers``.
+Run: ``python benchmarks/bench_workers.py`` (with ``KERAS_BACKEND=jax``, or
+``TF_USE_LEGACY_KERAS=1``), or ``python benchmarks/run.py workers --backends jax,tf_keras``.
 """
 
 from __future__ import annotations
@@ -36,18 +44,25 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 
+from common import tf_keras_run  # noqa: E402  (imports nothing of Keras)
+
 METRICS = ["accuracy", "auc", "f1", "precision", "recall", "log_loss"]
 EPOCHS, REPEATS, TIMEOUT_S = 6, 4, 900
 
 
-def worker(index: int, port: str) -> None:
+def worker(engine: str, index: int, port: str) -> None:
     """One of the two processes (pinned to core ``index``)."""
     os.sched_setaffinity(0, {index % os.cpu_count()})
-    import jax
+    if engine == "jax":
+        import jax
 
-    jax.config.update("jax_cpu_collectives_implementation", "gloo")
-    jax.distributed.initialize(f"localhost:{port}", num_processes=2, process_id=index)
-    import keras
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
+        jax.distributed.initialize(f"localhost:{port}", num_processes=2, process_id=index)
+        scope = _jax_distribution(jax)
+    else:
+        import tensorflow as tf
+
+        scope = tf.distribute.MultiWorkerMirroredStrategy().scope   # reads TF_CONFIG
     import numpy as np
 
     from common import build_mlp, emit, synthetic_data
@@ -55,12 +70,11 @@ def worker(index: int, port: str) -> None:
     from fittrack.callbacks import workers
     from fittrack.callbacks.inference import DEFAULT_BATCH_SIZE, Predictor
 
-    dist = keras.distribution.DataParallel(devices=jax.devices())
-    dist.auto_shard_dataset = False
-    keras.distribution.set_distribution(dist)
     x, y, xv, yv = synthetic_data()
-    mine = slice(index, None, 2)
-    model = build_mlp()
+    # JAX: each worker passes its shard; MultiWorkerMirroredStrategy: the whole set
+    mine = slice(index, None, 2) if engine == "jax" else slice(None)
+    with scope():
+        model = build_mlp()
     probe = Probe(Predictor, workers.Workers)
 
     class OneWorker(MetricsCallback):
@@ -94,7 +108,21 @@ def worker(index: int, port: str) -> None:
           "two_workers_cpu_s": float(np.median(two[:, 3])),
           "cpu_ratio": float(np.median(two[:, 3] / one[:, 3])), "rows_one": int(one[0, 1]),
           "rows_two": int(two[0, 1]), "gather_in_eval_s": float(np.median(two[:, 2])),
-          "gather_s": gather_s, "sent_mb": sent_mb})
+          "predict_one_s": float(np.median(one[:, 4])),
+          "predict_two_s": float(np.median(two[:, 4])),
+          "gather_s": gather_s, "sent_mb": sent_mb, "load": os.getloadavg()[0]})
+
+
+def _jax_distribution(jax):
+    """Keras' DataParallel over both processes, each passing its shard; a no-op scope."""
+    import contextlib
+
+    import keras
+
+    dist = keras.distribution.DataParallel(devices=jax.devices())
+    dist.auto_shard_dataset = False
+    keras.distribution.set_distribution(dist)
+    return contextlib.nullcontext
 
 
 class Probe:
@@ -102,13 +130,17 @@ class Probe:
 
     def __init__(self, predictor_cls, workers_cls):
         self.rows, self.gather_s, self.sent, self.last_sent, self.run = 0, 0.0, [], [], None
+        self.predict_s = 0.0
         predict, self.exchange = predictor_cls.predict, workers_cls.allgather_objects
         probe = self
 
-        def counting_predict(self, model, batched, key, targets=None):
+        def counting_predict(self, model, batched, key, *args, **kwargs):
+            start = time.perf_counter()
+            out = predict(self, model, batched, key, *args, **kwargs)
             if not key.endswith("_check"):
                 probe.rows += batched.n_rows
-            return predict(self, model, batched, key, targets)
+                probe.predict_s += time.perf_counter() - start
+            return out
 
         def timed_exchange(self, obj, *args):
             start = time.perf_counter()
@@ -119,17 +151,17 @@ class Probe:
             return out
         predictor_cls.predict, workers_cls.allgather_objects = counting_predict, timed_exchange
 
-    def time_epochs(self, cb) -> list[tuple[float, int, float, float]]:
-        """(seconds, rows predicted, seconds in exchanges, CPU seconds of this process) of
-        each ``on_epoch_end`` of ``cb``."""
+    def time_epochs(self, cb) -> list[tuple[float, int, float, float, float]]:
+        """(seconds, rows predicted, seconds in exchanges, CPU seconds of this process,
+        seconds predicting) of each ``on_epoch_end`` of ``cb``."""
         original, times = cb.on_epoch_end, []
 
         def timed(epoch, logs=None):
-            self.rows, self.gather_s, self.sent = 0, 0.0, []
+            self.rows, self.gather_s, self.sent, self.predict_s = 0, 0.0, [], 0.0
             start, cpu = time.perf_counter(), time.process_time()
             original(epoch, logs)
             times.append((time.perf_counter() - start, self.rows, self.gather_s,
-                          time.process_time() - cpu))
+                          time.process_time() - cpu, self.predict_s))
             self.last_sent = self.sent or self.last_sent
         cb.on_epoch_end = timed
         return times
@@ -150,22 +182,23 @@ class Probe:
             len(pickle.dumps(args[0], protocol=5)) for args in sent) / 2**20
 
 
-def free_port() -> str:
-    with socket.socket() as s:
-        s.bind(("localhost", 0))
-        return str(s.getsockname()[1])
-
-
 def main() -> None:
-    if os.environ.get("KERAS_BACKEND", "jax") != "jax":
+    engine = "tf_keras" if tf_keras_run() else os.environ.get("KERAS_BACKEND", "jax")
+    if engine not in ("jax", "tf_keras"):
         return
-    port, here = free_port(), os.path.abspath(__file__)
-    env = dict(os.environ, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="3", JAX_PLATFORMS="cpu",
+    here = os.path.abspath(__file__)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", JAX_PLATFORMS="cpu", CUDA_VISIBLE_DEVICES="",
                PYTHONPATH=os.pathsep.join([os.path.dirname(os.path.dirname(here)),
                                            os.environ.get("PYTHONPATH", "")]))
-    procs = [subprocess.Popen([sys.executable, here, "--worker", str(i), port], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for i in range(2)]
+    if engine == "jax":
+        env["KERAS_BACKEND"] = "jax"
+    ports = free_ports(2)
+    cluster = {"worker": [f"localhost:{p}" for p in ports]}
+    envs = [dict(env, TF_CONFIG=json.dumps({"cluster": cluster, "task": {
+        "type": "worker", "index": i}})) if engine == "tf_keras" else env for i in range(2)]
+    procs = [subprocess.Popen([sys.executable, here, "--worker", engine, str(i), str(ports[0])],
+                              env=envs[i], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for i in range(2)]
     outputs = []
     try:
         for p in procs:
@@ -182,16 +215,27 @@ def main() -> None:
     rows.sort(key=lambda r: r["worker"])
     per_worker = lambda key: [round(r[key], 3) for r in rows]  # noqa: E731
     print("RESULT " + json.dumps({
-        "bench": "workers", "backend": "jax", "one_worker_s": per_worker("one_worker_s"),
+        "bench": "workers", "backend": engine, "one_worker_s": per_worker("one_worker_s"),
         "two_workers_s": per_worker("two_workers_s"), "ratio": per_worker("ratio"),
         "cpu_ratio": per_worker("cpu_ratio"),
         "rows_one_worker": rows[0]["rows_one"], "rows_per_worker": per_worker("rows_two"),
+        "predict_one_s": per_worker("predict_one_s"), "predict_two_s": per_worker("predict_two_s"),
         "gather_in_eval_s": per_worker("gather_in_eval_s"), "gather_s": per_worker("gather_s"),
-        "sent_mb": per_worker("sent_mb")}), flush=True)
+        "sent_mb": per_worker("sent_mb"), "load": per_worker("load")}), flush=True)
+
+
+def free_ports(n: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("localhost", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--worker":
-        worker(int(sys.argv[2]), sys.argv[3])
+    if len(sys.argv) == 5 and sys.argv[1] == "--worker":
+        worker(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     else:
         main()

@@ -29,7 +29,9 @@ SCRIPTS = {"epoch": "bench_epoch_end.py", "epoch_tagger": "bench_epoch_end.py",
 ONCE = {"memory": "bench_memory.py", "metrics": "bench_metrics.py"}
 #: extra environment per benchmark name
 ENV = {"epoch_tagger": {"FITTRACK_BENCH_MODEL": "tagger"}}
-JAX_ONLY = {"workers"}   # two jax.distributed processes
+#: the backends a benchmark runs on, where not all: two worker processes (jax.distributed,
+#: or tf_keras under MultiWorkerMirroredStrategy)
+ONLY = {"workers": ("jax", "tf_keras")}
 COLUMNS = {
     "epoch_end": ["model", "backend", "callback_s", "evaluate_s", "forward_s", "recipe_s",
                   "vs_evaluate", "vs_forward", "recipe_speedup", "epoch_end_hook_s",
@@ -37,7 +39,8 @@ COLUMNS = {
     "batch_level": ["backend", "monitor_size", "eval_ms", "forward_ms", "vs_forward"],
     "growth": ["backend", "rss_epoch5_mb", "growth_mb", "reference_growth_mb"],
     "workers": ["backend", "one_worker_s", "two_workers_s", "ratio", "cpu_ratio", "rows_one_worker",
-                "rows_per_worker", "gather_in_eval_s", "gather_s", "sent_mb"],
+                "rows_per_worker", "predict_one_s", "predict_two_s", "gather_in_eval_s",
+                "gather_s", "sent_mb", "load"],
     "memory": ["problem", "metrics", "rows", "pred_mib", "peak_mib", "ratio", "rss_ratio",
                "error"],
     "metrics": ["problem", "rows", "eval_ms", "sort_ms", "vs_sort", "ns_per_row", "accuracy_ms",
@@ -76,7 +79,7 @@ def main() -> None:
             subprocess.run([sys.executable, os.path.join(HERE, "bench_store.py")], check=False)
             continue
         backends = args.backends.split(",")[:1] if name in ONCE else [
-            b for b in args.backends.split(",") if name not in JAX_ONLY or b == "jax"]
+            b for b in args.backends.split(",") if b in ONLY.get(name, (b,))]
         rows = [r for b in backends for r in run_one({**SCRIPTS, **ONCE}[name], b, ENV.get(name))]
         if rows:
             print(f"\n## {rows[0]['bench']}\n\n{table(rows)}\n", flush=True)

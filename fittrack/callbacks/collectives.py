@@ -1,4 +1,6 @@
-"""Objects between the worker processes of a run, through the engine's all-gather.
+"""Objects between the worker processes of a run, through the engine's all-gather
+(JAX's multi-host utilities, or TensorFlow's collective ops under
+``MultiWorkerMirroredStrategy``).
 
 Every worker calls every exchange, in the same order: a collective that only
 some workers call waits forever. So an error on one worker is sent to all,
@@ -17,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import pickle
 from typing import Any, Callable, Protocol
 
@@ -36,6 +39,81 @@ class JaxCollective:
         from jax.experimental import multihost_utils
 
         return np.asarray(multihost_utils.process_allgather(array))
+
+
+class TfCollective:
+    """TensorFlow's all-gather between the workers of a ``MultiWorkerMirroredStrategy``.
+
+    One ``CollectiveGatherV2`` on each worker's CPU, in a group of the workers
+    alone (one member per worker, whatever devices it trains on) under a group
+    key of its own, clear of the strategy's (small integers from 1); it runs
+    eagerly and locally, in the callback's cross-replica context, and no
+    training step is in flight at a callback hook. The first gather of each
+    instance sends the workers' indices, so the rows come back in worker order
+    whatever ranks TensorFlow gives the group's members. No timeout by default,
+    as for the strategy's own collectives: when a worker dies TensorFlow aborts
+    them (``UnavailableError`` at once on localhost); with ``timeout_seconds``
+    a worker that lives but does not join raises ``DeadlineExceededError``, and
+    TensorFlow then aborts every collective of the process: training cannot go
+    on. The op gathers numbers only: any other array goes as its bytes, in
+    int64 words.
+
+    Args:
+        index, count: this worker's index (chief first) and the number of workers.
+        timeout_seconds: how long a gather waits for the other workers (None: forever).
+    """
+
+    GROUP_KEY = 0x6674726B   # "ftrk"
+    #: instance keys, shared by every instance: each worker makes the same gathers in order
+    _instance_keys = itertools.count(1)
+
+    def __init__(self, index: int, count: int, timeout_seconds: float | None = None):
+        self.index, self.count, self.timeout_seconds = index, count, timeout_seconds
+        self._order: np.ndarray | None = None
+
+    def allgather(self, array: np.ndarray) -> np.ndarray:
+        if self._order is None:
+            ranks = self._gather(np.array([self.index], dtype=np.int64))
+            if sorted(ranks.tolist()) != list(range(self.count)):
+                raise RuntimeError(f"The {self.count} workers' indices are {ranks.tolist()}, not "
+                                   f"0..{self.count - 1}: their TF_CONFIG cluster specs differ.")
+            self._order = np.argsort(ranks)
+        # The op gathers numbers only: the bytes go as int64 words (the last one padded).
+        array = np.ascontiguousarray(array)
+        raw = array.reshape(-1).view(np.uint8)
+        words = np.zeros(-(-raw.size // 8), dtype=np.int64)
+        words.view(np.uint8)[:raw.size] = raw
+        stacked = self._gather(words[None])[self._order]
+        return np.ascontiguousarray(stacked.view(np.uint8)[:, :raw.size]).view(
+            array.dtype).reshape((self.count,) + array.shape)
+
+    def _gather(self, array: np.ndarray) -> np.ndarray:
+        import tensorflow as tf
+
+        with tf.device("/cpu:0"):
+            out = tf.raw_ops.CollectiveGatherV2(
+                input=tf.constant(array), group_size=self.count, group_key=self.GROUP_KEY,
+                instance_key=next(self._instance_keys), ordering_token=[],
+                timeout_seconds=float(self.timeout_seconds or 0))
+        return out.numpy()
+
+
+def tf_worker(model: Any) -> tuple[int, int]:
+    """``(index, count)`` of this process among the workers of the ``MultiWorkerMirroredStrategy``
+    that ``model`` (tf_keras) was built under, from its cluster resolver: the chief first, then
+    the workers in task order (evaluators and parameter servers take no part); (0, 1) otherwise."""
+    import tensorflow as tf
+
+    strategy = getattr(model, "distribute_strategy", None) or tf.distribute.get_strategy()
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return 0, 1
+    resolver = strategy.cluster_resolver
+    spec = resolver.cluster_spec().as_dict() if resolver is not None else {}
+    chiefs, tasks = len(spec.get("chief", [])), len(spec.get("worker", []))
+    if chiefs + tasks <= 1 or resolver.task_type not in ("chief", "worker"):
+        return 0, 1
+    index = int(resolver.task_id or 0) + (chiefs if resolver.task_type == "worker" else 0)
+    return index, chiefs + tasks
 
 
 class Exchange:

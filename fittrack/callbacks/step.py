@@ -14,7 +14,11 @@ one compiled function, built once per ``fit`` and reused every epoch:
 - a tf_keras model (Keras 2): ``tf.function(reduce_retracing=True)`` around
   ``model(x, training=False)`` in TensorFlow alone, whatever Keras 3's backend
   is (a third of ``predict_on_batch``'s cost per call); eagerly for a model
-  compiled with ``run_eagerly=True``.
+  compiled with ``run_eagerly=True``. Under ``MultiWorkerMirroredStrategy``
+  it runs locally, in the cross-replica context the callback hooks run in
+  (the variables read as this worker's copy), so each worker predicts just
+  the rows it is given; ``predict_on_batch`` is a collective there, and
+  returns other workers' rows.
 
 Half-precision outputs (mixed precision) are cast to float32 after the step,
 in NumPy: a cast inside the compiled function would let the compiler skip the

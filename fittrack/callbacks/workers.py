@@ -3,14 +3,17 @@
 Keras' rule says what a worker's data is. Under ``keras.distribution`` with
 ``auto_shard_dataset=False`` (the only way Keras takes NumPy inputs across JAX
 processes) each worker passes its own shard and predicts all of it; with
-``auto_shard_dataset=True`` (Keras shards a ``tf.data.Dataset``) every worker
-passes the whole set and predicts its share: its block of rows (arrays) or
-every N-th batch (streams). After each pass every worker's chunks (outputs,
-masks, loss values, targets, weights) are gathered through JAX's collectives
-(:mod:`.collectives`), so each worker computes what one process computes on
-the whole set. An error on one worker raises on every worker. A monitor
-subset is one seeded subset of the whole set: each worker draws its part
-from its share, in proportion to it.
+``auto_shard_dataset=True`` (Keras shards a ``tf.data.Dataset``), and for a
+tf_keras model under TensorFlow's ``MultiWorkerMirroredStrategy``, every
+worker passes the whole set and predicts its share: its block of rows
+(arrays) or every N-th batch (streams), with the model's own compiled step,
+locally (tf_keras' ``predict_on_batch`` would be a collective there). After
+each pass every worker's chunks (outputs, masks, loss values, targets,
+weights) are gathered through the engine's collectives (:mod:`.collectives`:
+JAX's, or TensorFlow's collective ops), so each worker computes what one
+process computes on the whole set. An error on one worker raises on every
+worker. A monitor subset is one seeded subset of the whole set: each worker
+draws its part from its share, in proportion to it.
 With one process :func:`detect` gives a :class:`Workers` that hands
 everything back unchanged (no collective, no copy).
 
@@ -34,7 +37,9 @@ from typing import Any, Iterator
 import keras
 import numpy as np
 
-from fittrack.callbacks.collectives import Collective, Exchange, JaxCollective
+from fittrack.callbacks import compat
+from fittrack.callbacks.collectives import (Collective, Exchange, JaxCollective, TfCollective,
+                                           tf_worker)
 from fittrack.callbacks.data import ArrayData, dense, leaves, take_rows
 from fittrack.callbacks.eval_sets import MonitorGroup, MonitorPart
 from fittrack.callbacks.evaluation import Chunk
@@ -48,6 +53,8 @@ def detect(model: Any) -> Workers:
 
     The answer is the same on every worker (it reads the run's configuration).
     """
+    if compat.is_tf_keras(model):
+        return _tf_workers(model)
     if keras.backend.backend() != "jax":
         return Workers()
     import jax
@@ -66,11 +73,27 @@ def detect(model: Any) -> Workers:
                          f"DataParallel; received {type(dist).__name__}, which splits the model "
                          "over the processes: no worker can predict its rows alone, so the "
                          "whole-set values cannot be made exact.")
+    _refuse_stateful(model, n, "processes")
+    return Workers(jax.process_index(), n, bool(dist.auto_shard_dataset), JaxCollective())
+
+
+def _tf_workers(model: Any) -> Workers:
+    """A tf_keras model under ``MultiWorkerMirroredStrategy`` with several workers: every
+    worker passes the whole set (Keras' rule there) and predicts its share; the chunks go
+    through TensorFlow's collectives. Any other strategy runs the callback in one process."""
+    index, count = tf_worker(model)
+    if count == 1:
+        return Workers()
+    _refuse_stateful(model, count, "MultiWorkerMirroredStrategy workers")
+    return Workers(index, count, True, TfCollective(index, count),
+                   setup="MultiWorkerMirroredStrategy")
+
+
+def _refuse_stateful(model: Any, n: int, what: str) -> None:
     if stateful_layers(model):
         raise ValueError(f"MetricsCallback cannot split the evaluation of a stateful RNN over "
-                         f"{n} processes: its states run through the whole dataset in order, so "
+                         f"{n} {what}: its states run through the whole dataset in order, so "
                          "no worker can predict its share alone. Evaluate in one process.")
-    return Workers(jax.process_index(), n, bool(dist.auto_shard_dataset), JaxCollective())
 
 
 class Workers(Exchange):
@@ -79,14 +102,16 @@ class Workers(Exchange):
 
     Args:
         index, count: this process's index and the number of processes.
-        whole_set: every worker was given the whole set (``auto_shard_dataset=True``).
+        whole_set: every worker was given the whole set (``auto_shard_dataset=True``,
+            ``MultiWorkerMirroredStrategy``).
         collective: the all-gather (required when ``count > 1``).
+        setup: what runs the workers, a key of :data:`WHOLE_SET_RULES` (for messages).
     """
 
     def __init__(self, index: int = 0, count: int = 1, whole_set: bool = False,
-                 collective: Collective | None = None):
+                 collective: Collective | None = None, setup: str = "keras.distribution"):
         super().__init__(index, count, collective)
-        self.multi, self.whole_set = count > 1, whole_set
+        self.multi, self.whole_set, self.setup = count > 1, whole_set, setup
         self._given: list[tuple] = []     # per dataset: (kind, role, rows, crc) as given
         self._monitors: list[tuple] = []  # per dataset: (part, rows of the share, rng)
 
@@ -141,7 +166,7 @@ class Workers(Exchange):
             return (_signature(callback, plan, self._given), self._given,
                     [rows for _, rows, _ in self._monitors])
         reports = self.exchange(report, "the checks before training")
-        _check_same(reports, self.whole_set)
+        _check_same(reports, self.whole_set, self.setup)
         for n, (part, _, rng) in enumerate(self._monitors):
             part.keep(allocate(callback.monitor_size, [r[2][n] for r in reports])[self.index], rng)
         self._given, self._monitors = [], []
@@ -227,9 +252,20 @@ def _signature(callback: Any, plan: Any, given: list[tuple]) -> tuple:
              for o in plan.outputs], [given_set[:2] for given_set in given])
 
 
-def _check_same(reports: list[tuple], whole_set: bool) -> None:
+#: per set-up: why every worker passes the whole set, and how to fix different ones
+WHOLE_SET_RULES = {
+    "keras.distribution": ("With auto_shard_dataset=True every worker passes the whole {role} "
+                           "(Keras shards it)", "Pass the whole set on every worker, or set "
+                           "auto_shard_dataset=False and pass each worker's own shard."),
+    "MultiWorkerMirroredStrategy": (
+        "Under MultiWorkerMirroredStrategy every worker passes the whole {role} (Keras' rule "
+        "there; each worker predicts its share)", "Pass the whole set on every worker."),
+}
+
+
+def _check_same(reports: list[tuple], whole_set: bool, setup: str) -> None:
     """The same schedule, outputs and kinds of data on every worker, the same whole set
-    under ``auto_shard_dataset=True``, and a warning for identical shards."""
+    where every worker passes the whole set, and a warning for identical shards."""
     for k, report in enumerate(reports[1:], start=1):
         if report[0] != reports[0][0]:
             raise ValueError(
@@ -240,11 +276,10 @@ def _check_same(reports: list[tuple], whole_set: bool) -> None:
     for n, (kind, role, _, _) in enumerate(reports[0][1]):
         seen = {r[1][n][2:] for r in reports}
         if kind == "arrays" and whole_set and len(seen) > 1:
+            rule, fix = WHOLE_SET_RULES[setup]
             raise ValueError(
-                f"With auto_shard_dataset=True every worker passes the whole {role} (Keras "
-                f"shards it), but they passed different ones {sorted(seen)} (rows, crc32 of y "
-                "and of x's first and last rows). Pass the whole set on every worker, or set "
-                "auto_shard_dataset=False and pass each worker's own shard.")
+                f"{rule.format(role=role)}, but they passed different ones {sorted(seen)} "
+                f"(rows, crc32 of y and of x's first and last rows). {fix}")
         if kind == "arrays" and not whole_set and len(seen) == 1:
             warnings.warn(
                 f"Every worker passed the same {role} to MetricsCallback under "

@@ -3,30 +3,25 @@
 The exchange logic runs here on threads standing in for processes (a barrier
 for the all-gather), on every backend; then two real JAX processes on
 localhost (``two_workers.py``) train, and every value both logged is
-recomputed in this process on the whole set at the weights they saved.
+recomputed in this process on the whole set at the weights they saved
+(``workers_harness.py``, shared with the tf_keras test).
 """
 
 import functools
-import json
-import os
-import socket
-import subprocess
-import sys
 import threading
 
 import keras
 import numpy as np
 import pytest
-from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
+from fittrack.callbacks.collectives import TfCollective
 from fittrack.callbacks.data import ArrayData
 from fittrack.callbacks.eval_sets import ArraySet, MonitorPart
 from fittrack.callbacks.evaluation import Chunk
 from fittrack.callbacks.inference import Predicted
 from fittrack.callbacks.workers import Workers, allocate, block, concat, interleave
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
+from tests.callbacks import workers_harness as harness
+from tests.callbacks.workers_harness import build, free_ports, launch
 
 
 # ----- the exchange, on threads -----
@@ -101,6 +96,34 @@ def test_every_worker_gets_every_chunk_in_the_whole_sets_order():
         out = np.concatenate([c.predicted.outputs[0][1] for c in chunks])
         np.testing.assert_array_equal(out[:, 0], (np.arange(1001) / 10.0).astype("float32"))
         assert sum(c.rows for c in chunks) == 1001
+
+
+def test_tf_collective_puts_rows_in_worker_order_and_sends_any_array_as_words():
+    board = ThreadCollective(2)
+
+    class OnThreads(TfCollective):
+        def _gather(self, array):   # TensorFlow's op (int64 only), ranks the reverse of indices
+            assert array.dtype == np.int64 and array.shape[0] == 1
+            return board.member(self.index).allgather(array)[::-1].reshape(
+                (-1,) + array.shape[1:])
+
+    payloads = [np.arange(13, dtype=np.uint8), np.arange(13, 26, dtype=np.uint8)]
+    results = [None, None]
+
+    def run(i):
+        collective = OnThreads(i, 2)
+        results[i] = (collective.allgather(payloads[i]),
+                      collective.allgather(np.full((2, 3), i, dtype=np.float32)))
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    for row, floats in results:
+        np.testing.assert_array_equal(row, np.stack(payloads))   # 13 bytes: 2 words, trimmed
+        assert floats.dtype == np.float32 and floats.shape == (2, 2, 3)
+        assert floats[0].max() == 0 and floats[1].min() == 1
+    assert board.shapes == [(1,), (1, 2), (1, 3)]   # the indices once, then the payloads
 
 
 def test_every_nth_batch_is_put_back_in_order():
@@ -200,85 +223,24 @@ def test_monitor_part_keeps_rows_in_order():
 
 
 # ----- two JAX processes on localhost -----
-def free_port():
-    with socket.socket() as s:
-        s.bind(("localhost", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def two_workers(tmp_path_factory):
     pytest.importorskip("tensorflow", reason="the two-worker scenarios read a tf.data.Dataset")
     out = tmp_path_factory.mktemp("workers")
-    port = str(free_port())
-    env = dict(os.environ, PYTHONPATH=ROOT, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="3",
-               JAX_PLATFORMS="cpu")
-    env.pop("XLA_FLAGS", None)
-    procs = [subprocess.Popen([sys.executable, os.path.join(HERE, "two_workers.py"), str(i),
-                               port, str(out)], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True) for i in range(2)]
-    logs = []
-    try:
-        for p in procs:
-            logs.append(p.communicate(timeout=300)[0])
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-    assert all(p.returncode == 0 for p in procs), "\n".join(log[-3000:] for log in logs)
-    results = [json.loads((out / f"result{i}.json").read_text()) for i in range(2)]
-    return out, results
-
-
-def whole_data():
-    """The sets of two_workers.py, whole: (x, y, sample_weight) per key prefix."""
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(1801, 5)).astype("float32")
-    y = (x[:, 0] + 0.5 * x[:, 1] + rng.normal(scale=0.8, size=len(x)) > 0).astype("int64")
-    w = rng.uniform(0.5, 2.0, size=len(x))
-    return {"": (x[:800], y[:800], None), "val_": (x[800:], y[800:], w[800:])}
+    port = str(free_ports(1)[0])
+    env = {"KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "3", "JAX_PLATFORMS": "cpu",
+           "XLA_FLAGS": ""}
+    return out, launch("two_workers.py", out, [[str(i), port, str(out)] for i in range(2)],
+                       [env] * 2, timeout=300)
 
 
 @functools.lru_cache(maxsize=1)
 def reference_model():
-    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(
-        8, activation="relu", kernel_regularizer=keras.regularizers.l2(1e-3),
-        activity_regularizer=keras.regularizers.l2(1e-3)), keras.layers.Dense(1, "sigmoid")])
-    model.compile("adam", "binary_crossentropy")
-    return model
-
-
-def reference(weights_path, data):
-    """Every value one process computes on the whole sets at these weights."""
-    model = reference_model()
-    with np.load(weights_path) as saved:
-        model.set_weights([saved[f"arr_{i}"] for i in range(len(saved.files))])
-    values = {}
-    for prefix, (x, y, w) in data.items():
-        p = np.asarray(model.predict(x, batch_size=len(x), verbose=0))[:, 0]
-        values[prefix + "auc"] = roc_auc_score(y, p, sample_weight=w)
-        values[prefix + "accuracy"] = accuracy_score(y, p > 0.5, sample_weight=w)
-        values[prefix + "f1"] = f1_score(y, p > 0.5, sample_weight=w)
-        values[prefix + "loss"] = model.evaluate(x, y, sample_weight=w, batch_size=len(x),
-                                                 verbose=0)
-    return values
+    return build(keras)
 
 
 def check_points(results, name, levels):
-    data = whole_data()
-    first, second = results[0][name]["points"], results[1][name]["points"]
-    assert [(p["level"], p["at"]) for p in first] == [(p["level"], p["at"]) for p in second]
-    assert sorted({p["level"] for p in first}) == levels
-    for mine, theirs in zip(first, second):
-        assert mine["logs"] == theirs["logs"]   # both workers log the very same values
-        expected = reference(mine["weights"], data)
-        for key, value in expected.items():
-            if key in mine["logs"]:
-                tol = 1e-5 * abs(value) if key.endswith("loss") else 1e-9
-                assert mine["logs"][key] == pytest.approx(value, abs=tol), \
-                    (name, mine["level"], mine["at"], key)
-        assert {k for k in expected if k in mine["logs"]} == set(expected)
+    harness.check_points(results, name, levels, reference_model())
 
 
 @pytest.mark.skipif(keras.backend.backend() != "jax", reason="JAX processes (jax.distributed)")
