@@ -21,8 +21,9 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import keras
 import numpy as np
@@ -130,10 +131,15 @@ class Predicted:
 
     def rows(self, start: int, stop: int) -> Predicted:
         """The rows ``start:stop`` (views)."""
-        cut = lambda a: None if a is None else a[start:stop]  # noqa: E731
         return Predicted([(k, a[start:stop]) for k, a in self.outputs],
-                         [cut(m) for m in self.masks], self.regularization,
-                         None if self.loss_values is None else [cut(v) for v in self.loss_values])
+                         [None if m is None else m[start:stop] for m in self.masks],
+                         self.regularization,
+                         None if self.loss_values is None else
+                         [v[start:stop] for v in self.loss_values])
+
+
+#: the attribute a model keeps its compiled step under (it goes with the model)
+STEP_ATTRIBUTE = "_fittrack_inference_step"
 
 
 class Predictor:
@@ -150,9 +156,16 @@ class Predictor:
         self._step = None
 
     def step(self, model: Any) -> InferenceStep:
-        """The compiled step of ``model`` (built on first use)."""
+        """The compiled step of ``model``: built on first use, and kept with the model, so
+        that a second ``fit`` (or a new callback) does not compile it again."""
         if self._step is None or self._step.model is not model:
-            self._step = InferenceStep(model, carry_state=bool(stateful_layers(model)))
+            step = getattr(model, STEP_ATTRIBUTE, None)
+            carry = bool(stateful_layers(model))
+            if not isinstance(step, InferenceStep) or step.carry_state != carry:
+                step = InferenceStep(model, carry_state=carry)
+                with contextlib.suppress(AttributeError, TypeError, ValueError):
+                    object.__setattr__(model, STEP_ATTRIBUTE, step)   # no tracking by Keras
+            self._step = step
         return self._step
 
     def predict(self, model: Any, batched: BatchedInputs, key: str,
@@ -174,16 +187,17 @@ class Predictor:
                 start = i * batched.batch_rows
                 stop = min(start + batched.batch_rows, batched.n_rows)
                 for buf, arr in zip(buffers, _arrays(result)):
-                    if buf is not None:
+                    if buf is not None and arr is not None:
                         buf[start:stop] = arr[: stop - start]
                 reg += (stop - start) * result.regularization
                 if on_batch is not None:
                     on_batch()
         assert buffers is not None
-        n_out, n_masks = len(keys), len(keys)
-        values = buffers[n_out + n_masks:]
-        return Predicted(list(zip(keys, buffers[:n_out])), buffers[n_out:n_out + n_masks],
-                         reg / max(batched.n_rows, 1), values if values else None)
+        n_out = len(keys)
+        outputs = [(k, b) for k, b in zip(keys, buffers[:n_out]) if b is not None]
+        values = [b for b in buffers[2 * n_out:] if b is not None]
+        return Predicted(outputs, buffers[n_out:2 * n_out], reg / max(batched.n_rows, 1),
+                         values if values else None)
 
     def predict_batch(self, model: Any, x: Any, rows: int,
                       targets: list | None = None) -> Predicted:

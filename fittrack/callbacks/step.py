@@ -73,15 +73,20 @@ class InferenceStep:
 
     def set_losses(self, losses: list[tuple[int, Any]]) -> None:
         """The compiled loss of each output position (computed when targets are given)."""
-        self.losses = list(losses)
-        self._fns.pop(True, None)
+        same = len(losses) == len(self.losses) and all(
+            p == q and a is b for (p, a), (q, b) in zip(losses, self.losses))
+        if not same:   # a recompiled model: the step with losses is traced again
+            self.losses = list(losses)
+            self._fns.pop(True, None)
 
     def begin(self) -> None:
         """Start a pass over a dataset (a stateful model starts from its current states)."""
         self._carry = None
 
     def __call__(self, x: Any, targets: list | None = None) -> StepResult:
-        with_loss = bool(self.losses) and targets is not None
+        # PyTorch runs eagerly: its losses cost a dispatch per op and batch here, and fewer
+        # over the whole outputs afterwards (exact_loss); compiled backends fuse them.
+        with_loss = bool(self.losses) and targets is not None and self._backend != "torch"
         fn = self._fns.get(with_loss)
         if fn is None:
             fn = self._fns[with_loss] = self._compile()
