@@ -1,7 +1,8 @@
 """Cost of one batch-level evaluation against the forward pass over the same rows.
 
 ``batch_frequency=1`` with ``monitor_size=1024`` (or ``$FITTRACK_BENCH_MONITOR``)
-on 60k train + 10k validation rows: every step evaluates 1024 + 1024 rows. The cost of one evaluation is
+on 60k train + 10k validation rows: every step evaluates 1024 + 1024 rows. The cost of
+one evaluation is
 (fit time with the callback - fit time without it) / steps, epoch-level
 evaluation switched off (``epoch_frequency`` larger than the run); the
 reference is Keras' compiled predict step over those rows, in batches of 1024.
@@ -15,9 +16,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-import numpy as np  # noqa: E402
-
-from common import backend_name, build_mlp, emit, forward_pass, synthetic_data, timed  # noqa: E402
+import numpy as np
+from common import backend_name, build_mlp, emit, forward_pass, synthetic_data, timed
 
 METRICS = ["accuracy", "auc", "f1", "precision", "recall", "log_loss"]
 STEPS = 40

@@ -36,10 +36,18 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-import numpy as np  # noqa: E402
-
-from common import (backend_name, build_mlp, build_tagger, emit, forward_pass,  # noqa: E402
-                    keras_module, synthetic_data, synthetic_sequences, timed)
+import numpy as np
+from common import (
+    backend_name,
+    build_mlp,
+    build_tagger,
+    emit,
+    forward_pass,
+    keras_module,
+    synthetic_data,
+    synthetic_sequences,
+    timed,
+)
 
 METRICS = ["accuracy", "auc", "f1", "precision", "recall", "log_loss"]
 TAGGER_METRICS = ["accuracy", "f1", "auc"]

@@ -14,10 +14,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-import numpy as np  # noqa: E402
-
-from common import (backend_name, build_mlp, emit, forward_pass, keras_module, rss_mb,  # noqa: E402
-                    synthetic_data)
+import numpy as np
+from common import backend_name, build_mlp, emit, forward_pass, keras_module, rss_mb, synthetic_data
 
 EPOCHS = 50
 METRICS = ["accuracy", "auc", "f1", "precision", "recall", "log_loss"]
@@ -39,8 +37,9 @@ def main() -> None:
     x, y, xv, yv = synthetic_data()
     forward = forward_pass(build_mlp(), np.concatenate([x, xv]), 1024)
     at_end = keras_module().callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: forward())
-    ref_start, ref_growth = growth(lambda: [at_end], build_mlp(), x, y)
-    start, cb_growth = growth(lambda: [MetricsCallback(METRICS, (x, y), (xv, yv), batch_frequency=4)],
+    _ref_start, ref_growth = growth(lambda: [at_end], build_mlp(), x, y)
+    start, cb_growth = growth(
+        lambda: [MetricsCallback(METRICS, (x, y), (xv, yv), batch_frequency=4)],
                               build_mlp(), x, y)
     emit({"bench": "growth", "backend": backend_name(), "rss_epoch5_mb": start,
           "growth_mb": cb_growth, "reference_growth_mb": ref_growth})

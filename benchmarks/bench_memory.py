@@ -42,7 +42,6 @@ if os.path.isdir(os.path.join(ROOT, "fittrack")):
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
-
 from common import emit  # noqa: E402
 
 SIX = ["accuracy", "auc", "f1", "precision", "recall", "log_loss"]

@@ -29,7 +29,6 @@ if os.path.isdir(os.path.join(ROOT, "fittrack")):
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
-
 from common import emit  # noqa: E402
 
 METRICS = {"binary": ["accuracy", "auc", "f1", "log_loss"],
@@ -64,7 +63,7 @@ def measure(problem: str, rows: int, repeats: int) -> dict:
     keys = np.random.default_rng(1).random(p.size, dtype=np.float32)
     runs = {"eval": (resolve_metrics(names), y, p)}
     runs.update({name: (resolve_metrics([name]), y, p) for name in names})
-    calls = {label: (lambda specs=specs: evaluate(specs, y, p, problem=Problem(task)))
+    calls = {label: (lambda specs=specs, y=y, p=p: evaluate(specs, y, p, problem=Problem(task)))
              for label, (specs, y, p) in runs.items()}
     calls["sort"] = lambda: np.sort(keys)
     times: dict[str, list[float]] = {label: [] for label in calls}

@@ -102,7 +102,8 @@ def csv_round_trip(rows: int, keys: int) -> dict:
     frame = back.to_frame("batch")
     exact = bool(np.array_equal(frame[names].to_numpy(), values)
                  and frame["step"].tolist() == list(range(1, rows + 1)))
-    return {"write_seconds": write, "write_cpu_seconds": write_cpu, "size": size, "read_seconds": read, "exact": exact}
+    return {"write_seconds": write, "write_cpu_seconds": write_cpu, "size": size,
+            "read_seconds": read, "exact": exact}
 
 
 def run_child(scenario: str, rows: int, keys: int) -> dict:

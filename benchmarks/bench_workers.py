@@ -44,7 +44,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from common import tf_keras_run  # noqa: E402  (imports nothing of Keras)
+from common import tf_keras_run
 
 METRICS = ["accuracy", "auc", "f1", "precision", "recall", "log_loss"]
 EPOCHS, REPEATS, TIMEOUT_S = 6, 4, 900
@@ -64,8 +64,8 @@ def worker(engine: str, index: int, port: str) -> None:
 
         scope = tf.distribute.MultiWorkerMirroredStrategy().scope   # reads TF_CONFIG
     import numpy as np
-
     from common import build_mlp, emit, synthetic_data
+
     from fittrack import MetricsCallback
     from fittrack.callbacks import workers
     from fittrack.callbacks.inference import DEFAULT_BATCH_SIZE, Predictor

@@ -23,8 +23,8 @@ import argparse
 import os
 import sys
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from fittrack.cli_files import CurvedRun, UsageError, existing_file, load_runs, one_line
 

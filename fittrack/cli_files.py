@@ -65,7 +65,7 @@ def load_run(path: str, sep: str = ",") -> Any:
     except (OSError, ValueError) as err:
         text = one_line(err)
         raise UsageError(text if path in text else f"{path!r}: {text}") from None
-    except Exception as err:  # noqa: BLE001 - any reader failure is one line, naming the file
+    except Exception as err:
         raise UsageError(f"cannot read {path!r} ({type(err).__name__}: {one_line(err)})"
                          ) from None
 

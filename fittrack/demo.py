@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,8 @@ def load_digits_split(seed: int = 0) -> tuple[np.ndarray, ...]:
 
 
 def run_demo(backend: str | None = None, epochs: int = 10, out: str | os.PathLike = "fittrack-demo",
-             batch_frequency: int = 10, seed: int = 0, plot: bool = True, echo=print) -> Any:
+             batch_frequency: int = 10, seed: int = 0, plot: bool = True,
+             echo: Callable[[str], Any] = print) -> Any:
     """Train on the digits, print one table row per epoch, write the CSVs (and the plot).
 
     Returns the run's :class:`~fittrack.MetricHistory`.
@@ -82,7 +84,7 @@ def run_demo(backend: str | None = None, epochs: int = 10, out: str | os.PathLik
     return cb.history
 
 
-def _finish(history: Any, out: Path, plot: bool, echo) -> None:
+def _finish(history: Any, out: Path, plot: bool, echo: Callable[[str], Any]) -> None:
     from fittrack.history.summary import format_summary, summarize
 
     epoch, value = history.best("val_auc")
@@ -103,12 +105,12 @@ def _finish(history: Any, out: Path, plot: bool, echo) -> None:
         echo(f"wrote {out / 'curves.png'}")
 
 
-def _table_printer(echo) -> Any:
+def _table_printer(echo: Callable[[str], Any]) -> Any:
     """A Keras callback printing one row of :data:`TABLE_KEYS` per epoch."""
     import keras
 
     class TablePrinter(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
             logs = logs or {}
             if epoch == 0:
                 echo("epoch " + " ".join(f"{k:>12}" for k in TABLE_KEYS))

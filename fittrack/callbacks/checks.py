@@ -46,7 +46,8 @@ def check_target_shape(y: np.ndarray, y_pred: np.ndarray, role: str, output: str
     per_row = yp.shape[1:]
     expected = f"(n, {', '.join(map(str, per_row))})"
     if len(per_row) == 1 and per_row[0] > 1:
-        expected += f" (one-hot or regression targets) or (n,) (integer classes 0..{per_row[0] - 1})"
+        expected += (f" (one-hot or regression targets) or (n,) (integer classes "
+                     f"0..{per_row[0] - 1})")
     raise ValueError(
         f"{role}: targets of shape {np.shape(y)} do not fit the model's output{where} of "
         f"shape (batch, {', '.join(map(str, per_row))}): expected targets of shape {expected}. "

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import itertools
 import pickle
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -129,7 +130,7 @@ class Exchange:
         error = None
         try:
             local: tuple = ("ok", produce())
-        except Exception as err:  # noqa: BLE001 - sent to the other workers, then re-raised
+        except Exception as err:
             error, local = err, ("error", f"{type(err).__name__}: {err}")
         replies = self.allgather_objects(local, where)
         if error is not None:
@@ -153,13 +154,14 @@ class Exchange:
             room = _bucket(max(lengths))
             stacked = self._gather_row(payload, room)
         self._room[site] = room if max(lengths) > room // 2 else _bucket(max(lengths))
-        return [obj if k == self.index else pickle.loads(stacked[k, 8:8 + n])
+        return [obj if k == self.index else pickle.loads(stacked[k, 8:8 + n].tobytes())
                 for k, n in enumerate(lengths)]
 
     def _gather_row(self, payload: np.ndarray, room: int) -> np.ndarray:
         row = np.zeros(8 + room, dtype=np.uint8)
         row[:8] = np.array([payload.size], dtype=np.int64).view(np.uint8)
         row[8:8 + min(payload.size, room)] = payload[:room]
+        assert self.collective is not None  # several workers
         return self.collective.allgather(row)
 
 

@@ -14,8 +14,9 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -55,7 +56,7 @@ def n_rows(tree: Any) -> int:
         else len(leaves(tree)[0])
 
 
-def take_rows(tree: Any, rows: np.ndarray) -> Any:
+def take_rows(tree: Any, rows: np.ndarray | slice) -> Any:
     """The rows ``rows`` of every array of a nest (None stays None)."""
     if tree is None:
         return None
@@ -151,7 +152,7 @@ def _common_length(role: str, x: Any, y: Any, w: Any) -> int:
     parts = [("x", a) for a in leaves(x)] + [("y", a) for a in leaves(y)]
     if w is not None:
         parts += [("sample_weight", a) for a in leaves(w)]
-    lengths = {}
+    lengths: dict[str, set[int]] = {}
     for name, arr in parts:
         if np.ndim(arr) == 0:
             raise ValueError(f"{role}: {name} is a scalar; expected one entry per sample.")

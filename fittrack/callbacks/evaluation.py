@@ -23,6 +23,7 @@ from fittrack.callbacks.outputs import OutputPlan
 from fittrack.callbacks.problems import path_index
 from fittrack.metrics import EvalContext, MetricError, evaluate
 from fittrack.metrics.curve_points import curves_for
+from fittrack.metrics.evaluate import OnError
 from fittrack.metrics.rows import unmasked_rows
 from fittrack.notices import FittrackRuntimeWarning
 
@@ -93,7 +94,7 @@ class LossPlan:
 
 
 def evaluate_chunks(plan: OutputPlan, losses: LossPlan, chunks: list[Chunk], prefix: str,
-                    role: str, where: str, on_error: str = "nan") -> dict[str, float]:
+                    role: str, where: str, on_error: OnError = "nan") -> dict[str, float]:
     """Every metric of every output, then the exact loss, on one dataset."""
     values: dict[str, float] = {}
     for o in plan.outputs:
@@ -141,10 +142,10 @@ def _rows(plan: OutputPlan, position: int, chunks: list[Chunk], role: str) -> tu
 
 
 def _loss(plan: OutputPlan, losses: LossPlan, chunks: list[Chunk], prefix: str, role: str,
-          where: str, on_error: str) -> dict[str, float]:
+          where: str, on_error: OnError) -> dict[str, float]:
     try:
         return losses.evaluate(plan, chunks, prefix, role)
-    except Exception as err:  # noqa: BLE001 - re-raised or recorded with the loss's name
+    except Exception as err:
         message = f"The model's loss failed on {where}: {type(err).__name__}: {err}"
         if on_error == "raise":
             raise MetricError(message) from err

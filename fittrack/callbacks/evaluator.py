@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -24,6 +24,7 @@ from fittrack.callbacks.outputs import OutputPlan
 from fittrack.callbacks.problems import decide, losses_by_output, output_activation
 from fittrack.callbacks.progress import Progress
 from fittrack.metrics import EvalContext, Problem
+from fittrack.metrics.context import Task
 from fittrack.notices import FittrackWarning
 
 DRY_RUN_ROWS = 256
@@ -78,8 +79,8 @@ class Evaluator:
     def attach_losses(self, model: Any) -> None:
         """Find the compiled losses once Keras has built them; the step computes them."""
         if self.losses.entries is None and self.losses.attach(model, self.plan.keys):
-            self.predictor.step(model).set_losses(
-                [(position, loss) for position, loss, _ in self.losses.entries or []])
+            entries: list[tuple[int, Any, float | None]] = self.losses.entries or []
+            self.predictor.step(model).set_losses([(entry[0], entry[1]) for entry in entries])
 
     # ----- evaluations -----
     def evaluate(self, sets: list, model: Any, progress: Progress | None = None
@@ -133,9 +134,9 @@ class Evaluator:
         return directions.get(base)
 
 
-def _task_from_labels(y: Any, pred: np.ndarray) -> str | None:
+def _task_from_labels(y: Any, pred: np.ndarray) -> Task | None:
     """The task read once from the first batch's labels, for outputs the model does not say."""
     try:
-        return EvalContext(np.asarray(y), pred).task
+        return cast(Task, EvalContext(np.asarray(y), pred).task)
     except (ValueError, TypeError):
         return None

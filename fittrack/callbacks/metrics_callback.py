@@ -149,7 +149,7 @@ class MetricsCallback(compat.TfKerasCallbackHooks, keras.callbacks.Callback):
             raise TypeError(f"live_plot must be True, False or a dict of LivePlot arguments; "
                             f"received {live_plot!r}.")
         self.live_plot = live_plot
-        self._live = None
+        self._live: Any = None
         if batch_frequency is not None:
             # Only now is the batch hook overridden: it turns off async dispatch.
             self.on_train_batch_end = self._on_train_batch_end
@@ -233,8 +233,9 @@ class MetricsCallback(compat.TfKerasCallbackHooks, keras.callbacks.Callback):
     def _start_history(self) -> None:
         continuing = self.append and (len(self.history) or self.history.last_step is not None)
         if not continuing:
-            loaded = self.append and self.csv_path is not None and os.path.exists(self.csv_path)
-            self.history = MetricHistory.from_csv(self.csv_path) if loaded else MetricHistory()
+            path = self.csv_path
+            loaded = self.append and path is not None and os.path.exists(path)
+            self.history = MetricHistory.from_csv(path) if loaded and path else MetricHistory()
         for k, greater in {"loss": False, **self._evaluator.plan.per_output_directions()}.items():
             self.history.set_greater_is_better(k, greater)
             self.history.set_greater_is_better(k + KERAS_SUFFIX, greater)

@@ -15,7 +15,8 @@ computed: that gets a warning saying to put ``MetricsCallback`` first.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from fittrack.callbacks import compat
 from fittrack.callbacks.data import ArrayData, n_rows

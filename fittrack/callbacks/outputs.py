@@ -16,8 +16,9 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -94,7 +95,7 @@ class OutputPlan:
         """The sample weights of the output at ``position`` (None: unweighted)."""
         if w is None:
             return None
-        if isinstance(w, Mapping) or isinstance(w, (list, tuple)):
+        if isinstance(w, (Mapping, list, tuple)):
             return _part(w, position, self.keys, role, "sample_weight", missing_ok=True)
         return w
 

@@ -30,6 +30,7 @@ import keras
 
 from fittrack.callbacks import compat
 from fittrack.metrics import Problem
+from fittrack.metrics.context import Task
 
 BINARY_LOSSES = ("binary_crossentropy", "binary_focal_crossentropy", "bce",
                  "binarycrossentropy", "binaryfocalcrossentropy")
@@ -108,7 +109,7 @@ def decide(loss: Any, activation: str | None, units: int,
     kind = loss_kind(loss)
     if kind is None and activation in ("sigmoid", "softmax"):
         kind = "binary" if activation == "sigmoid" else "categorical"
-    task = None
+    task: Task | None = None
     if kind == "binary":
         task = "binary" if units == 1 else "multilabel"
     elif kind == "categorical":

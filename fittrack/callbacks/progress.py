@@ -33,7 +33,8 @@ class Progress:
         self.verbose = bool(verbose)
         self.stream = stream
         self.after_seconds = AFTER_SECONDS if after_seconds is None else after_seconds
-        self._label, self._total, self._done = "", None, 0
+        self._label, self._done = "", 0
+        self._total: int | None = None
         self._start = 0.0
         self._shown = False
 

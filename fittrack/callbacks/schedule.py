@@ -47,7 +47,7 @@ class Schedule:
     def advance(self, batch: int) -> bool:
         """Record that Keras finished ``batch`` (its index in the epoch); True if due."""
         new_step = self._epoch_base + batch + 1
-        due = bool(self.batch_frequency) and (
-            new_step // self.batch_frequency > self.step // self.batch_frequency)
+        every = self.batch_frequency
+        due = bool(every) and new_step // every > self.step // every  # type: ignore[operator]
         self.step = max(self.step, new_step)
         return due

@@ -32,14 +32,20 @@ from __future__ import annotations
 import contextlib
 import warnings
 import zlib
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import keras
 import numpy as np
 
 from fittrack.callbacks import compat
-from fittrack.callbacks.collectives import (Collective, Exchange, JaxCollective, TfCollective,
-                                           tf_worker)
+from fittrack.callbacks.collectives import (
+    Collective,
+    Exchange,
+    JaxCollective,
+    TfCollective,
+    tf_worker,
+)
 from fittrack.callbacks.data import ArrayData, dense, leaves, take_rows
 from fittrack.callbacks.eval_sets import MonitorGroup, MonitorPart
 from fittrack.callbacks.evaluation import Chunk
@@ -132,9 +138,10 @@ class Workers(Exchange):
         if data.n_rows < self.count:
             raise ValueError(f"{role} has {data.n_rows} rows, fewer than the {self.count} "
                              "workers that share its evaluation; give it more rows.")
-        rows = slice(*block(data.n_rows, self.index, self.count))
+        start, stop = block(data.n_rows, self.index, self.count)
+        rows = slice(start, stop)  # a view of the block, no copy
         return ArrayData(take_rows(data.x, rows), take_rows(data.y, rows),
-                         take_rows(data.sample_weight, rows), rows.stop - rows.start)
+                         take_rows(data.sample_weight, rows), stop - start)
 
     def monitor(self, eval_set: Any, size: int, rng: np.random.Generator) -> MonitorPart:
         """This worker's part of the seeded monitor subset (cut to size by :meth:`agree`)."""
@@ -157,7 +164,7 @@ class Workers(Exchange):
         error = None
         try:
             yield
-        except Exception as err:  # noqa: BLE001 - sent to the other workers, then re-raised
+        except Exception as err:
             error = err
 
         def report() -> tuple:

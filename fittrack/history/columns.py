@@ -2,14 +2,12 @@
 
 A :class:`Table` holds rows made of a few integer index cells (``epoch``, or
 ``step, epoch, batch``) and float cells keyed by name. Rows are appended to
-flat typed buffers (``array.array``, which also checks the types) and
-compacted into NumPy blocks every ``buffer_rows`` rows, so appending never
-copies what is already stored and a stored value costs 8 bytes.
+flat typed buffers (``array.array``, which checks the types), compacted into
+NumPy blocks every ``buffer_rows`` rows: appending never copies what is stored.
 
 A key that first appears late gets a column that starts at that row (earlier
-rows read as missing, at no memory cost). A new key is checked by
-:func:`~fittrack.history.keys.check_key` (``epoch``, ``step`` and ``batch``
-are refused). A key absent from a later row is
+rows read as missing, at no memory cost); a new key is checked by
+:func:`~fittrack.history.keys.check_key`. A key absent from a later row is
 stored as a NaN with a private bit pattern (:data:`MISSING`), which keeps
 "missing" apart from a recorded NaN without a separate mask.
 
@@ -105,7 +103,9 @@ class _Column:
     __slots__ = ("blocks", "first", "starts")
 
     def __init__(self, first: int) -> None:
-        self.first, self.blocks, self.starts = first, [], []
+        self.first = first
+        self.blocks: list[np.ndarray] = []
+        self.starts: list[int] = []
 
 
 class Table:

@@ -200,12 +200,13 @@ class CurveStore:
         if output is not None or None in names or len(names) <= 1:
             return output if output is not None else next(iter(names), None)
         raise KeyError(f"The store holds {kind!r} curves of several outputs, "
-                       f"{sorted(names)}; choose one with output=<name>.")
+                       f"{sorted(names, key=str)}; choose one with output=<name>.")
 
     # ----- the file -----
     def save(self, path: str | os.PathLike) -> Path:
         """Write every record to ``path`` (one ``.npz`` file, atomically); return the path."""
-        index, arrays = [], {"format": np.array(FORMAT)}
+        index: list[dict] = []
+        arrays: dict[str, Any] = {"format": np.array(FORMAT)}
         for i, ((epoch, dataset, output, kind), record) in enumerate(self._records.items()):
             index.append({"epoch": epoch, "dataset": dataset, "output": output, "kind": kind,
                           "arrays": list(record)})
@@ -213,7 +214,7 @@ class CurveStore:
                           for name, values in record.items())
         arrays["index"] = np.array(json.dumps(index))
         buffer = io.BytesIO()
-        np.savez(buffer, **arrays)
+        np.savez(buffer, allow_pickle=False, **arrays)
         atomic_write(path, [buffer.getvalue()])
         return Path(path)
 

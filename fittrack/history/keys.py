@@ -27,7 +27,7 @@ Example:
     >>> key_direction("val_median_ae", {"median_ae": None}), key_direction("val_x", {"x": False})
     (None, False)
     >>> parse_key("val_out_f1_2_keras")
-    KeyParts(val=True, name='out_f1', index=2, keras=True)
+    KeyParts(val=True, name='out_f1', element=2, keras=True)
     >>> best_position([0.3, float("nan"), 0.1, 0.1], greater=False)
     2
 """
@@ -50,7 +50,7 @@ class KeyParts(NamedTuple):
 
     val: bool
     name: str
-    index: int | None
+    element: int | None   # the ``_<i>`` of one element of a vector metric
     keras: bool
 
 
@@ -59,8 +59,8 @@ def parse_key(key: str) -> KeyParts:
 
     Example:
         >>> parse_key("loss"), parse_key("val_f1_3")
-        (KeyParts(val=False, name='loss', index=None, keras=False), \
-KeyParts(val=True, name='f1', index=3, keras=False))
+        (KeyParts(val=False, name='loss', element=None, keras=False), \
+KeyParts(val=True, name='f1', element=3, keras=False))
     """
     val = key.startswith(VAL) and len(key) > len(VAL)
     name = key[len(VAL):] if val else key
@@ -81,7 +81,7 @@ def metadata_names(key: str) -> list[str]:
         ['val_f1_0_keras', 'val_f1_0', 'val_f1', 'f1_0_keras', 'f1_0', 'f1']
     """
     parts = parse_key(key)
-    indexed = parts.name if parts.index is None else f"{parts.name}_{parts.index}"
+    indexed = parts.name if parts.element is None else f"{parts.name}_{parts.element}"
     bases = [indexed + RUNNING] if parts.keras else []
     bases += [indexed, parts.name]
     prefixes = [VAL, ""] if parts.val else [""]
@@ -101,7 +101,7 @@ def registry_direction(key: str) -> bool | None:
     from fittrack.metrics.registry import lookup  # pure NumPy
 
     parts = parse_key(key)
-    names = [parts.name] if parts.index is None else [f"{parts.name}_{parts.index}", parts.name]
+    names = [parts.name] if parts.element is None else [f"{parts.name}_{parts.element}", parts.name]
     for name in names:
         words = name.split("_")
         for i in range(len(words)):
@@ -130,10 +130,11 @@ def key_direction(key: str, recorded: Mapping[str, bool | None] | None = None, *
     ``recorded`` holds recorded directions (metadata); ``guess=False`` turns the
     registry and the name rules off (metadata that could not be read).
     """
-    for name in metadata_names(key) if recorded else ():
-        if name in recorded:
-            value = recorded[name]
-            return None if value is None else bool(value)
+    if recorded is not None:
+        for name in metadata_names(key):
+            if name in recorded:
+                value = recorded[name]
+                return None if value is None else bool(value)
     if not guess:
         return None
     registered = registry_direction(key)

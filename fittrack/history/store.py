@@ -56,7 +56,8 @@ class MetricHistory:
     _guess = True  # False: recorded metadata was lost; guess no direction
 
     def __init__(self, buffer_rows: int = BUFFER_ROWS) -> None:  # rows buffered per compaction
-        self._epochs, self._batches = Table(EPOCH_INDEX, buffer_rows), Table(BATCH_INDEX, buffer_rows)
+        self._epochs = Table(EPOCH_INDEX, buffer_rows)
+        self._batches = Table(BATCH_INDEX, buffer_rows)
         self._greater: dict[str, bool | None] = {}
         #: ROC/PR curves and confusion matrices (``MetricsCallback(curves=True)``)
         self.curves = CurveStore()

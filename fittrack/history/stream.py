@@ -202,6 +202,7 @@ class CsvStream:
 
     # ----- internals -----
     def _write(self) -> None:
+        assert self._mirrors is not None  # started
         self._write_meta()
         self._write_curves()
         for level in LEVELS:

@@ -67,8 +67,9 @@ def summarize(source: Any, metrics: str | Sequence[str] | None = None,
     for stack in plan.stacks:
         ranked = []
         for r, (run, part) in enumerate(zip(runs, stack.parts)):
-            if part is not None:
-                for rank, row in enumerate(_panel_rows(run.history, part, level, *tables[r])):
+            table = tables[r]
+            if part is not None and table is not None:
+                for rank, row in enumerate(_panel_rows(run.history, part, level, *table)):
                     row.run = run.label if len(runs) > 1 else None
                     ranked.append((rank, r, row))
         rows += [row for _, _, row in sorted(ranked, key=lambda item: item[:2])]
@@ -82,7 +83,8 @@ def _table(history: Any, level: str) -> tuple[Any, np.ndarray]:
 
 def _panel_rows(history: Any, panel: Panel, level: str, frame: Any,
                 index: np.ndarray) -> list[SummaryRow]:
-    rows, finals = [], {}
+    rows: list[SummaryRow] = []
+    finals: dict[str, float | None] = {}
     for key in panel.keys:
         values = frame[key].to_numpy(dtype=np.float64)
         greater = key_direction(history, key)
@@ -90,8 +92,9 @@ def _panel_rows(history: Any, panel: Panel, level: str, frame: Any,
         recorded = history[key] if level == "epoch" else history.batch_values(key)
         finals[key] = float(recorded[-1]) if recorded else None
         gap = None
-        if key == panel.val and panel.train and None not in (finals[panel.train], finals[key]):
-            gap = finals[panel.train] - finals[key]
+        train_final, val_final = finals.get(panel.train or ""), finals[key]
+        if key == panel.val and train_final is not None and val_final is not None:
+            gap = train_final - val_final
         rows.append(SummaryRow(
             key, greater, None if position is None else int(index[position]),
             None if position is None else float(values[position]), finals[key], gap))

@@ -28,14 +28,15 @@ from __future__ import annotations
 import functools
 import inspect
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from fittrack.metrics import task as _task
 from fittrack.metrics.common import per_row_mean
 from fittrack.metrics.context import EvalContext, same_rank
-from fittrack.metrics.spec import MetricSpec
+from fittrack.metrics.spec import InputKind, MetricSpec
 from fittrack.metrics.tensors import result_array
 
 SCORE_BASED = frozenset({
@@ -80,7 +81,8 @@ def sklearn_spec(fn: Callable, name: str | None = None) -> MetricSpec:
     inner = underlying_function(fn)
     name = name or inner.__name__
     is_regression = inner.__module__.startswith("sklearn.metrics._regression")
-    kind = "values" if is_regression else ("scores" if inner.__name__ in SCORE_BASED else "labels")
+    kind: InputKind = "values" if is_regression else (
+        "scores" if inner.__name__ in SCORE_BASED else "labels")
     given = _keywords(fn)
     weighted = _accepts(fn, "sample_weight")
 
@@ -146,9 +148,7 @@ def keras_like_inputs(ctx: EvalContext) -> tuple[np.ndarray, np.ndarray]:
     """Targets and outputs as Keras hands them to a metric function."""
     yp = ctx.y_pred_given
     yt = ctx.y_true_given
-    if yt.dtype.kind == "f" and yt.dtype != yp.dtype:
-        yt = yt.astype(yp.dtype)
-    elif yt.dtype.kind == "b":
+    if (yt.dtype.kind == "f" and yt.dtype != yp.dtype) or yt.dtype.kind == "b":
         yt = yt.astype(yp.dtype)
     if yp.ndim == 1:
         return same_rank(yt, yp[:, None])[0].reshape(-1), yp

@@ -33,7 +33,7 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 def class_counts(ctx: EvalContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weighted (tp, fp, fn) per class; for binary problems, of class 1 only."""
-    def build():
+    def build() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         cm = ctx.confusion
         if ctx.task == "multilabel":
             return cm[:, 1, 1], cm[:, 0, 1], cm[:, 1, 0]

@@ -33,6 +33,7 @@ import warnings
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from fittrack.metrics.curves import sortable_bits
 from fittrack.metrics.ranking import UndefinedMetricWarning
@@ -149,7 +150,7 @@ def _binary_inputs(y_true: np.ndarray, scores: np.ndarray, weights: np.ndarray |
     return positive, scores, weights
 
 
-def confusion(y_true: np.ndarray, y_pred: np.ndarray, labels: Sequence[int],
+def confusion(y_true: ArrayLike, y_pred: ArrayLike, labels: ArrayLike,
               sample_weight: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """``matrix`` (rows = true class, columns = predicted class, in ``labels`` order) and
     ``labels``; equal to ``sklearn.metrics.confusion_matrix(..., labels=labels)``.
@@ -158,16 +159,16 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, labels: Sequence[int],
         >>> confusion([0, 1, 2, 2], [0, 2, 2, 1], labels=[0, 1, 2])["matrix"].tolist()
         [[1, 0, 0], [0, 0, 1], [0, 1, 1]]
     """
-    labels = np.asarray(labels, dtype=np.int64)
-    rows, true_known = _positions(labels, y_true)
-    cols, pred_known = _positions(labels, y_pred)
+    classes = np.asarray(labels, dtype=np.int64)
+    rows, true_known = _positions(classes, np.asarray(y_true))
+    cols, pred_known = _positions(classes, np.asarray(y_pred))
     known = true_known & pred_known  # rows of other classes are left out, as in scikit-learn
     weights = None if sample_weight is None else \
         np.asarray(sample_weight, dtype=np.float64).reshape(-1)[known]
-    n = len(labels)
+    n = len(classes)
     counts = np.bincount(rows[known] * n + cols[known], weights=weights, minlength=n * n)
     return {"matrix": counts.reshape(n, n).astype(np.int64 if weights is None else np.float64),
-            "labels": labels}
+            "labels": classes}
 
 
 def _positions(labels: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -20,7 +20,8 @@ scores) each class's curve is built with :func:`binary_curve` (weighted
 counts) and summed.
 
 Example:
-    >>> s = ranking_sums(np.array([[0.9], [0.5], [0.5], [0.1]]), np.array([[1], [0], [1], [0]]), None)
+    >>> s = ranking_sums(np.array([[0.9], [0.5], [0.5], [0.1]]),
+    ...                  np.array([[1], [0], [1], [0]]), None)
     >>> s.area.tolist(), s.n_pos.tolist(), s.n_neg.tolist()
     ([3.5], [2.0], [2.0])
 """
@@ -58,8 +59,11 @@ def ranking_sums(scores: np.ndarray, positive: np.ndarray,
         if exact and scores.size <= VECTORIZED:
             columns = np.arange(scores.shape[1])
             matrix = positive if positive.ndim == 2 else positive[:, None] == columns
-            return _packed_sums(sortable_bits(scores), matrix)
-        return RankingSums(*sorted_sums(scores.__getitem__, *scores.shape, positive,
+            bits = sortable_bits(scores)
+            assert bits is not None  # float32-exact scores have sortable bits
+            return _packed_sums(bits, matrix)
+        n_rows, n_classes = scores.shape
+        return RankingSums(*sorted_sums(scores.__getitem__, n_rows, n_classes, positive,
                                         np.float32 if exact else np.float64))
     if scores.size > VECTORIZED and float32_exact(scores):
         return RankingSums(*weighted_sums(scores, positive, weights))
@@ -156,7 +160,8 @@ def binary_curve(scores: np.ndarray, positive: np.ndarray,
     bits = sortable_bits(scores)
     n = len(scores)
     if bits is not None:  # (score bits, row index): a sort is faster than an argsort
-        key = np.sort((bits.astype(np.uint64) << np.uint64(32)) | np.arange(n, dtype=np.uint64))[::-1]
+        packed = (bits.astype(np.uint64) << np.uint64(32)) | np.arange(n, dtype=np.uint64)
+        key = np.sort(packed)[::-1]
         order, thresholds = (key & np.uint64(0xFFFFFFFF)).astype(np.int64), key >> np.uint64(32)
     else:
         order = np.argsort(scores)[::-1]

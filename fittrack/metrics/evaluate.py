@@ -17,7 +17,8 @@ Example:
 from __future__ import annotations
 
 import warnings
-from typing import Any, Literal, Sequence
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
 
@@ -37,6 +38,10 @@ class NonFinitePredictionWarning(FittrackWarning):
 
 class NonFiniteTargetWarning(FittrackWarning):
     """Targets or sample weights hold NaN or infinite values; the metrics are recorded as NaN."""
+
+
+#: what a failing metric does: raise a MetricError, or give NaN with a warning
+OnError = Literal["raise", "nan"]
 
 
 def evaluate(specs: Sequence[MetricSpec], y_true: Any, y_pred: Any,
@@ -97,16 +102,16 @@ def _nan_like(spec: MetricSpec, shape_ctx: EvalContext) -> Any:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             shape = np.shape(as_result(spec.compute(spec.context_for(shape_ctx))))
-    except Exception:  # noqa: BLE001 - only the shape is wanted
+    except Exception:
         return float("nan")
     return np.full(shape, np.nan) if shape else float("nan")
 
 
-def _compute(spec: MetricSpec, ctx: EvalContext, where: str, on_error: str) -> Any:
+def _compute(spec: MetricSpec, ctx: EvalContext, where: str, on_error: OnError) -> Any:
     try:
         with np.errstate(all="ignore"):
             return as_result(spec.compute(spec.context_for(ctx)))
-    except Exception as err:  # noqa: BLE001 - re-raised with the metric's name
+    except Exception as err:
         message = f"Metric {spec.name!r} failed on {where}: {type(err).__name__}: {err}"
         if on_error == "raise":
             raise MetricError(message) from err

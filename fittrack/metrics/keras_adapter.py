@@ -65,7 +65,7 @@ def clone_metric(metric: Any) -> Any:
     """
     try:
         return type(metric).from_config(metric.get_config())
-    except Exception as err:  # noqa: BLE001 - any failure means "cannot be cloned"
+    except Exception as err:
         raise TypeError(
             f"The Keras metric {metric!r} cannot be copied with "
             f"{type(metric).__name__}.from_config(metric.get_config()) ({type(err).__name__}: "

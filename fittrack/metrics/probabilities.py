@@ -58,7 +58,7 @@ def logit(p: float) -> float:
     return float(np.log(p) - np.log1p(-p))
 
 
-def probabilities(y_pred: np.ndarray, task: str, logits: bool) -> np.ndarray:
+def probabilities(y_pred: np.ndarray, task: str | None, logits: bool) -> np.ndarray:
     """Probabilities in float64: the outputs, or their sigmoid/softmax for logits.
 
     A multi-class output (``task == "multiclass"``, or a two-column binary

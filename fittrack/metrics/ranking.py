@@ -2,7 +2,8 @@
 
 Both are read off the weighted cumulative curves of every class
 (:mod:`fittrack.metrics.curves`, summed once per evaluation and shared through
-the context), with tied scores grouped into one threshold, as scikit-learn does. Multi-class problems are macro averages of
+the context), with tied scores grouped into one threshold, as scikit-learn does.
+Multi-class problems are macro averages of
 one-vs-rest scores; multilabel problems are macro averages over the labels.
 A class whose curve is undefined (no positive or no negative row) is left out
 of the average with a warning; if none is defined the value is NaN.
@@ -29,7 +30,7 @@ from fittrack.metrics.sorted_ranks import sorted_sums
 
 def class_sums(ctx: EvalContext) -> RankingSums:
     """Every class's ranking sums (one class for a binary problem), cached on the context."""
-    def build():
+    def build() -> RankingSums:
         labels = ctx.true_labels[:, None] if ctx.task == "binary" else ctx.true_labels
         if _softmax_scores(ctx) and ctx.weights is None:
             return _softmax_sums(ctx, labels)

@@ -13,10 +13,14 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fittrack.metrics import accuracy as acc
 from fittrack.metrics import classification as cls
 from fittrack.metrics import losses, ranking
 from fittrack.metrics import regression as reg
+from fittrack.metrics.context import EvalContext
 from fittrack.metrics.spec import InputKind, MetricSpec
 
 #: canonical name -> spec
@@ -36,7 +40,8 @@ def register(spec: MetricSpec, *aliases: str) -> MetricSpec:
     return spec
 
 
-def _add(name: str, fn, greater: bool, kind: InputKind, *aliases: str) -> None:
+def _add(name: str, fn: Callable[[EvalContext], Any], greater: bool, kind: InputKind,
+         *aliases: str) -> None:
     doc = (fn.__doc__ or "").strip().splitlines()[0]
     register(MetricSpec(name, fn, greater, kind, doc), *aliases)
 

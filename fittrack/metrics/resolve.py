@@ -20,8 +20,9 @@ Example:
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable, Iterable
 from dataclasses import replace
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from fittrack.metrics import adapters, keras_adapter, registry
 from fittrack.metrics.spec import MetricSpec

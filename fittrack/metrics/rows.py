@@ -39,9 +39,12 @@ def unmasked_rows(y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndar
         and not (sample_weight.ndim == 2 and sample_weight.shape[1] == 1)
     if mask is None and not per_step:
         return y_true, y_pred, sample_weight
-    steps = (mask if mask is not None else sample_weight).shape
+    shaped = mask if mask is not None else sample_weight
+    assert shaped is not None  # per_step implies weights
+    steps = shaped.shape
     keep = np.ones(steps, dtype=bool) if mask is None else mask.astype(bool, copy=False)
     if per_step:
+        assert sample_weight is not None  # per_step implies weights
         w = _match(sample_weight, steps, "sample_weight")
         keep = keep & (w != 0)
     elif sample_weight is not None:

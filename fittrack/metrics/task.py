@@ -129,20 +129,23 @@ def confusion(t: np.ndarray, p: np.ndarray, n_classes: int, w: np.ndarray | None
     if n_classes == 2 and w is None:  # 0/1 labels: three counts
         return _binary_confusion(t, p)
     size = n_classes * n_classes
-    counts = sum(np.bincount(t[rows].astype(np.intp) * n_classes + p[rows], minlength=size,
-                             weights=None if w is None else w[rows])
-                 for rows in row_chunks(len(t)))
-    return counts.astype(np.float64).reshape(n_classes, n_classes)
+    counts = np.zeros(size, dtype=np.float64)
+    for rows in row_chunks(len(t)):
+        counts += np.bincount(t[rows].astype(np.intp) * n_classes + p[rows], minlength=size,
+                              weights=None if w is None else w[rows])
+    return counts.reshape(n_classes, n_classes)
 
 
 def _binary_confusion(t: np.ndarray, p: np.ndarray) -> np.ndarray:
     """The 2x2 counts of 0/1 labels ``t`` and predictions ``p``."""
-    positive = predicted = tp = 0
+    positive: int = 0
+    predicted: int = 0
+    tp: int = 0
     for rows in row_chunks(len(t)):
         a, b = t[rows], p[rows]
-        positive += np.count_nonzero(a)
-        predicted += np.count_nonzero(b)
-        tp += np.count_nonzero(a & b)
+        positive += int(np.count_nonzero(a))
+        predicted += int(np.count_nonzero(b))
+        tp += int(np.count_nonzero(a & b))
     n = len(t)
     return np.array([[n - positive - predicted + tp, predicted - tp], [positive - tp, tp]],
                     dtype=np.float64)

@@ -102,7 +102,7 @@ def curve_source(source: Any) -> tuple[CurveStore, Callable[[str], int] | None]:
         store = getattr(holder, "curves", None)
         if isinstance(store, CurveStore):
             best = getattr(holder, "best", None)
-            return store, (lambda key: best(key)[0]) if callable(best) else None
+            return store, (lambda key, best=best: best(key)[0]) if callable(best) else None
     raise TypeError(f"Cannot draw curves from a {type(source).__name__}: expected a "
                     f"CurveStore, a MetricHistory of a run with MetricsCallback(curves=True), "
                     f"or the path of its CSV (with its .curves.npz file beside it).")
@@ -193,7 +193,7 @@ def draw_confusion(ax: Any, record: dict[str, np.ndarray]) -> None:
     if n <= ANNOTATE_LIMIT:
         integer = np.allclose(matrix, np.round(matrix))
         for (i, j), count in np.ndenumerate(matrix):
-            text = f"{int(round(count))}" if integer else f"{count:.3g}"
+            text = f"{round(count)}" if integer else f"{count:.3g}"
             ax.text(j, i, f"{text}\n{share[i, j]:.0%}", ha="center", va="center",
                     fontsize="small" if n <= 6 else "x-small",
                     color="white" if share[i, j] > 0.55 else "#222222")

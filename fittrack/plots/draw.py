@@ -114,7 +114,7 @@ def draw_batch_panel(ax: Any, panel: Panel, rows: BatchRows, look: Look,
 
 def _draw_batch_points(ax: Any, panel: Panel, look: Look, rows: BatchRows) -> bool:
     """Per-batch values of the panel's training and validation keys, as faint dots."""
-    label = f"{look.run}: per batch" if look.compare else "per batch"
+    label: str | None = f"{look.run}: per batch" if look.compare else "per batch"
     drew = False
     for role, key in (("train", panel.train), ("val", panel.val)):
         if key is None or key not in rows.frame.columns:

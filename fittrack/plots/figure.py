@@ -126,12 +126,14 @@ def plot_history(source: Any, metrics: str | Sequence[str] | None = None, *,
             if level == "epoch":
                 drawn = draw.draw_epoch_panel(axis, part, frame, look, rows)
             else:
+                assert rows is not None  # the batch level always has its rows
                 drawn = draw.draw_batch_panel(axis, part, rows, look, boundaries=not compare)
             legend.register(axis, legend.RunEntry(
                 look.run, look.family, style.role_colour("val", look.family, compare),
                 drawn.best, drawn.roles))
             directions.append(greater)
-            columns += [(frame if level == "epoch" else rows.frame)[key] for key in part.keys]
+            table = frame if level == "epoch" or rows is None else rows.frame
+            columns += [table[key] for key in part.keys]
         greater = directions[0] if len(set(directions)) == 1 else None
         draw.finish(axis, stack.title, xlabel, greater, draw.wants_log(columns, logy), size,
                     compare)
@@ -152,7 +154,8 @@ def _plan(runs: list[Run], metrics: Any, level: str, max_panels: int | None) -> 
         raise ValueError(_no_rows_message(runs[0].history, level))
     for i in empty:  # some runs have rows at this level, this one has none
         warnings.warn(f"Run {runs[i].label!r} is not drawn: it has no {level}-level rows "
-                      f"(level='epoch' or 'batch' chooses the rows).", FittrackWarning, stacklevel=3)
+                      f"(level='epoch' or 'batch' chooses the rows).", FittrackWarning,
+                      stacklevel=3)
     plan = plan_panels(keys, metrics, level, max_panels)
     if not plan.stacks:
         raise ValueError("Nothing to draw: the history holds timing keys only "
@@ -173,7 +176,8 @@ def _tables(run: Run, level: str, overlay: bool) -> tuple[Any, draw.BatchRows | 
 def _overlay_rows(history: Any) -> draw.BatchRows | None:
     if not history.batch_keys:
         warnings.warn("batch_overlay=True but the history has no batch-level rows; record "
-                      "them with MetricsCallback(batch_frequency=N).", FittrackWarning, stacklevel=4)
+                      "them with MetricsCallback(batch_frequency=N).", FittrackWarning,
+                      stacklevel=4)
         return None
     frame = history.to_frame("batch")
     x = series.batch_positions(frame["epoch"], frame["batch"], frame["step"])

@@ -77,7 +77,7 @@ def run_legend(ax: Any, size: str) -> Any:
         labels.append(f"{name}: {entry.best}" if entry.best else name)
     drawn = set().union(*(entry.roles for entry in runs)) if runs else set()
     grey = "#666666"
-    looks = {"val": dict(linestyle="-"), "train": dict(linestyle="--"),
+    looks: dict[str, dict[str, Any]] = {"val": dict(linestyle="-"), "train": dict(linestyle="--"),
              "running": dict(linestyle=":"), "smoothed": dict(linestyle="-", alpha=0.5),
              "batch": dict(linestyle="none", marker="o", markersize=3, alpha=0.6)}
     for role, label in KEY:

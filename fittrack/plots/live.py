@@ -80,7 +80,7 @@ class LivePlot:
             return
         try:
             image = self._render(history)
-        except Exception as error:  # noqa: BLE001 - a plot must not kill a training run
+        except Exception as error:
             self.active = False
             warnings.warn(f"LivePlot turned off: drawing the history failed ({error}).",
                           FittrackRuntimeWarning, stacklevel=2)

@@ -12,22 +12,23 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
-def with_gaps(x: Sequence[float], y: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+def with_gaps(x: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """The finite points of ``(x, y)``, with a break where a point is unexpectedly missing.
 
     Points logged at a regular stride (validation every 2 epochs) are joined;
     where the spacing grows past the smallest spacing (a NaN or a missing
     value) the line breaks, so a gap shows as a gap, not a straight segment.
     """
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    keep = np.isfinite(x) & np.isfinite(y)
-    x, y = x[keep], y[keep]
+    xs = np.asarray(x, dtype=np.float64)
+    ys = np.asarray(y, dtype=np.float64)
+    keep = np.isfinite(xs) & np.isfinite(ys)
+    x, y = xs[keep], ys[keep]
     if len(x) < 3:
         return x, y
     steps = np.diff(x)
@@ -35,7 +36,7 @@ def with_gaps(x: Sequence[float], y: Sequence[float]) -> tuple[np.ndarray, np.nd
     return np.insert(x, breaks, np.nan), np.insert(y, breaks, np.nan)
 
 
-def smooth(values: Sequence[float], weight: float) -> np.ndarray:
+def smooth(values: ArrayLike, weight: float) -> np.ndarray:
     """Exponential moving average with bias correction (TensorBoard's smoothing).
 
     ``weight`` in ``[0, 1)``: 0 returns the values, 0.9 smooths strongly. NaN
@@ -44,9 +45,9 @@ def smooth(values: Sequence[float], weight: float) -> np.ndarray:
     if not 0.0 <= weight < 1.0:
         raise ValueError(f"smoothing must be in [0, 1) (0: none, 0.9: strong); "
                          f"received {weight!r}.")
-    values = np.asarray(values, dtype=np.float64)
+    values = np.array(values, dtype=np.float64)
     if weight == 0.0:
-        return values.copy()
+        return values
     out = np.full_like(values, np.nan)
     average, norm = 0.0, 0.0
     for i, value in enumerate(values):
@@ -70,13 +71,12 @@ def epoch_length(epoch: np.ndarray, batch: np.ndarray, step: np.ndarray) -> floa
     starts = {int(e): int(np.median(step[epoch == e] - batch[epoch == e]))
               for e in np.unique(epoch)}
     known = sorted(starts)
-    lengths = [(starts[b] - starts[a]) / (b - a) for a, b in zip(known, known[1:])]
+    lengths = [(starts[b] - starts[a]) / (b - a) for a, b in itertools.pairwise(known)]
     length = float(np.median(lengths)) if lengths else 0.0
     return max(length, float(batch.max()) + 1.0)
 
 
-def batch_positions(epoch: Sequence[int], batch: Sequence[int],
-                    step: Sequence[int]) -> np.ndarray:
+def batch_positions(epoch: ArrayLike, batch: ArrayLike, step: ArrayLike) -> np.ndarray:
     """Where batch rows go on an axis of epochs completed (never below 0).
 
     Batch ``b`` of epoch ``e`` is at ``e + (b + 1) / L`` (``L`` batches per
@@ -87,12 +87,13 @@ def batch_positions(epoch: Sequence[int], batch: Sequence[int],
         >>> batch_positions([0, 0, 1, 1], [4, 9, 4, 9], [5, 10, 15, 20]).tolist()
         [0.5, 1.0, 1.5, 2.0]
     """
-    epoch, batch = np.asarray(epoch, dtype=np.float64), np.asarray(batch, dtype=np.float64)
-    length = epoch_length(np.asarray(epoch), np.asarray(batch), np.asarray(step))
-    return epoch + (batch + 1.0) / length
+    epochs, batches = np.asarray(epoch, dtype=np.float64), np.asarray(batch, dtype=np.float64)
+    length = epoch_length(epochs, batches, np.asarray(step))
+    result: np.ndarray = epochs + (batches + 1.0) / length
+    return result
 
 
-def epoch_starts(epoch: Sequence[int], batch: Sequence[int], step: Sequence[int]) -> list[float]:
+def epoch_starts(epoch: ArrayLike, batch: ArrayLike, step: ArrayLike) -> list[float]:
     """The step of each epoch's first batch (for epoch boundaries on a step axis)."""
-    epoch, batch, step = (np.asarray(a, dtype=np.int64) for a in (epoch, batch, step))
-    return [float(np.min(step[epoch == e] - batch[epoch == e])) for e in np.unique(epoch)]
+    e_, b_, s_ = (np.asarray(a, dtype=np.int64) for a in (epoch, batch, step))
+    return [float(np.min(s_[e_ == e] - b_[e_ == e])) for e in np.unique(e_)]

@@ -78,5 +78,5 @@ def batch_point_style(role: str, family: int, compare: bool = False) -> dict[str
                 zorder=1)
 
 
-BEST_STYLE = dict(marker="*", markersize=15, markeredgecolor="black", markeredgewidth=0.7,
-                  linestyle="none", zorder=6)
+BEST_STYLE: dict[str, Any] = dict(marker="*", markersize=15, markeredgecolor="black",
+                                  markeredgewidth=0.7, linestyle="none", zorder=6)
