@@ -313,7 +313,7 @@ def test_curves_command(curves_run, tmp_path, capsys, curve_figures):
                                  (["--epoch", "0", "--dataset", "train"], 0, "train")):
         assert main(["curves", str(path), "-o", str(out), "--kinds", "roc", *args]) == 0
         (ax,) = curve_figures[-1].axes
-        roc = [line for line in ax.get_lines() if line.get_label().startswith("AUC")][0]
+        roc = next(line for line in ax.get_lines() if line.get_label().startswith("AUC"))
         np.testing.assert_array_equal(roc.get_ydata(), store.get("roc", dataset, epoch)["tpr"])
 
 

@@ -14,9 +14,8 @@ import os
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
-
-import nbformat  # noqa: E402 - a [dev] dependency
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"

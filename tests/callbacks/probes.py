@@ -26,6 +26,14 @@ def dense_classifier(n_in, n_out, activation, seed=0):
     return model
 
 
+def binary_classifier(seed=0, metrics=None):
+    """The callback tests' usual model: 5 inputs, one sigmoid output, compiled with Adam
+    and binary cross-entropy (``metrics`` passed to ``compile``)."""
+    model = dense_classifier(5, 1, "sigmoid", seed=seed)
+    model.compile("adam", "binary_crossentropy", metrics=metrics)
+    return model
+
+
 def _rows(x):
     return len(flatten(x)[0])
 

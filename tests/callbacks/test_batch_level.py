@@ -6,7 +6,7 @@ from sklearn.metrics import roc_auc_score
 
 from fittrack import MetricsCallback
 from fittrack.metrics import make_metric
-from tests.callbacks.probes import dense_classifier
+from tests.callbacks.probes import binary_classifier
 from tests.keras_under_test import BACKEND, keras, uses_tensorflow
 
 
@@ -28,8 +28,7 @@ class BatchProbe(keras.callbacks.Callback):
 
 def test_every_n_steps_on_the_whole_small_dataset(binary_data):
     x, y, xv, yv = binary_data              # 200 train rows, 100 validation rows
-    model = dense_classifier(5, 1, "sigmoid")
-    model.compile("adam", "binary_crossentropy")
+    model = binary_classifier()
     cb = MetricsCallback(["auc"], train_data=(x, y), validation_data=(xv, yv),
                          batch_frequency=3, monitor_size=1000)
     probe = BatchProbe(xv)
@@ -40,14 +39,14 @@ def test_every_n_steps_on_the_whole_small_dataset(binary_data):
     assert frame["batch"].tolist() == [2, 1]
     evaluated = [r for r in probe.rows if r[1] is not None]
     assert len(evaluated) == 2
-    for (batch, logs, pred, _), value in zip(evaluated, frame["val_auc"]):
+    for (_batch, logs, pred, _), value in zip(evaluated, frame["val_auc"]):
         assert value == pytest.approx(roc_auc_score(yv, pred[:, 0]))
         assert logs["val_auc"] == value
     assert "loss" in frame.columns                  # Keras' batch logs are kept too
 
 
 def test_monitor_subsets_are_seeded_and_sized(binary_data):
-    x, y, xv, yv = binary_data
+    x, y, _xv, _yv = binary_data
     runs = []
     for seed in (0, 0, 1):
         seen = []
@@ -56,8 +55,7 @@ def test_monitor_subsets_are_seeded_and_sized(binary_data):
             seen.append(np.array(y_true).reshape(-1))
             return float(len(y_true))
 
-        model = dense_classifier(5, 1, "sigmoid", seed=11)
-        model.compile("adam", "binary_crossentropy")
+        model = binary_classifier(seed=11)
         cb = MetricsCallback([make_metric(rows_seen, greater_is_better=True)], train_data=(x, y),
                              batch_frequency=2, monitor_size=37, seed=seed)
         model.fit(x, y, epochs=1, batch_size=50, verbose=0, callbacks=[cb])  # 4 steps
@@ -94,8 +92,7 @@ def test_batch_level_loss_with_an_activity_regularizer_is_each_subsets_own(binar
 @pytest.mark.skipif(BACKEND != "torch", reason="torch train/eval modes")
 def test_torch_module_is_back_in_train_mode_after_predicting(binary_data):
     x, y, xv, yv = binary_data
-    model = dense_classifier(5, 1, "sigmoid")
-    model.compile("adam", "binary_crossentropy")
+    model = binary_classifier()
     cb = MetricsCallback(["auc"], validation_data=(xv, yv), batch_frequency=1)
     probe = BatchProbe(xv)
     model.fit(x, y, epochs=1, batch_size=50, verbose=0, callbacks=[cb, probe])

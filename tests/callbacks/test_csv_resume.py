@@ -5,7 +5,7 @@ import pytest
 
 from fittrack import MetricsCallback, load_history
 from fittrack.notices import FittrackWarning
-from tests.callbacks.probes import dense_classifier
+from tests.callbacks.probes import binary_classifier
 from tests.keras_under_test import BACKEND, KERAS_VERSION, keras
 
 
@@ -22,8 +22,7 @@ class CountBatches(keras.callbacks.Callback):
 
 def test_epoch_and_batch_files_match_the_store(binary_data, tmp_path):
     x, y, xv, yv = binary_data
-    model = dense_classifier(5, 1, "sigmoid")
-    model.compile("adam", "binary_crossentropy")
+    model = binary_classifier()
     path = tmp_path / "run.csv"
     cb = MetricsCallback(["auc", "f1"], (x, y), (xv, yv), batch_frequency=2, csv_path=path)
     model.fit(x, y, epochs=3, batch_size=50, verbose=0, callbacks=[cb])
@@ -42,8 +41,7 @@ def test_epoch_and_batch_files_match_the_store(binary_data, tmp_path):
 def test_resume_with_initial_epoch_continues_both_files(binary_data, tmp_path):
     x, y, xv, yv = binary_data
     path = tmp_path / "run.csv"
-    model = dense_classifier(5, 1, "sigmoid")
-    model.compile("adam", "binary_crossentropy")
+    model = binary_classifier()
     first = MetricsCallback(["auc"], validation_data=(xv, yv), batch_frequency=3, csv_path=path)
     model.fit(x, y, epochs=3, batch_size=50, verbose=0, callbacks=[first])   # 4 steps / epoch
     # A new process would build a new callback: resume from epoch 2 (epoch 2 is re-run,
@@ -69,8 +67,7 @@ def test_resume_with_initial_epoch_continues_both_files(binary_data, tmp_path):
 
 def test_same_callback_resumed_in_process_keeps_its_history(binary_data, tmp_path):
     x, y, xv, yv = binary_data
-    model = dense_classifier(5, 1, "sigmoid")
-    model.compile("adam", "binary_crossentropy")
+    model = binary_classifier()
     cb = MetricsCallback(["auc"], validation_data=(xv, yv), csv_path=tmp_path / "r.csv",
                          append=True)
     model.fit(x, y, epochs=2, verbose=0, callbacks=[cb])
@@ -81,8 +78,7 @@ def test_same_callback_resumed_in_process_keeps_its_history(binary_data, tmp_pat
 
 def test_without_append_a_second_run_overwrites(binary_data, tmp_path):
     x, y, xv, yv = binary_data
-    model = dense_classifier(5, 1, "sigmoid")
-    model.compile("adam", "binary_crossentropy")
+    model = binary_classifier()
     path = tmp_path / "r.csv"
     for epochs in (3, 2):
         cb = MetricsCallback(["auc"], validation_data=(xv, yv), csv_path=path)
@@ -92,8 +88,7 @@ def test_without_append_a_second_run_overwrites(binary_data, tmp_path):
 
 def _three_epochs(binary_data, path):
     x, y, xv, yv = binary_data
-    model = dense_classifier(5, 1, "sigmoid")
-    model.compile("adam", "binary_crossentropy")
+    model = binary_classifier()
     cb = MetricsCallback(["auc"], validation_data=(xv, yv), csv_path=path)
     model.fit(x, y, epochs=3, batch_size=50, verbose=0, callbacks=[cb])
     return model
@@ -133,8 +128,7 @@ def test_append_with_a_gap_warns_and_keeps_every_row(binary_data, tmp_path):
 def test_in_process_resume_after_an_interrupt_records_each_step_once(binary_data, tmp_path):
     x, y, xv, yv = binary_data
     path = tmp_path / "run.csv"
-    model = dense_classifier(5, 1, "sigmoid")
-    model.compile("adam", "binary_crossentropy")
+    model = binary_classifier()
     cb = MetricsCallback(["auc"], validation_data=(xv, yv), batch_frequency=2, csv_path=path,
                          append=True)
     with pytest.raises(KeyboardInterrupt):       # 4 steps per epoch: stops inside epoch 1
@@ -152,8 +146,7 @@ def test_in_process_resume_after_an_interrupt_records_each_step_once(binary_data
 
 def test_two_callbacks_on_one_path_in_one_fit_are_refused(binary_data, tmp_path):
     x, y, xv, yv = binary_data
-    model = dense_classifier(5, 1, "sigmoid")
-    model.compile("adam", "binary_crossentropy")
+    model = binary_classifier()
     path = tmp_path / "run.csv"
     first = MetricsCallback(["auc"], validation_data=(xv, yv), csv_path=path)
     second = MetricsCallback(["f1"], validation_data=(xv, yv), csv_path=path)

@@ -7,14 +7,13 @@ from sklearn import metrics as skm
 
 from fittrack import MetricsCallback, load_history
 from fittrack.callbacks import progress
-from tests.callbacks.probes import EvalProbe, dense_classifier
+from tests.callbacks.probes import EvalProbe, binary_classifier
 from tests.keras_under_test import keras
 
 
 def test_binary_curves_equal_scikit_learn_and_survive_the_file(binary_data, tmp_path):
     x, y, xv, yv = binary_data
-    model = dense_classifier(5, 1, "sigmoid")
-    model.compile("adam", "binary_crossentropy")
+    model = binary_classifier()
     path = tmp_path / "run.csv"
     cb = MetricsCallback(["auc"], (x, y), (xv, yv), csv_path=path, curves=True)
     probe = EvalProbe(val=(xv, yv), train=(x, y))
@@ -63,8 +62,7 @@ def test_multiclass_logits_curves_are_on_softmax_probabilities(multiclass_data):
 
 def test_evaluation_time_is_recorded_not_logged(binary_data):
     x, y, xv, yv = binary_data
-    model = dense_classifier(5, 1, "sigmoid")
-    model.compile("adam", "binary_crossentropy")
+    model = binary_classifier()
     cb = MetricsCallback(["auc"], validation_data=(xv, yv), batch_frequency=2)
     hist = model.fit(x, y, epochs=2, batch_size=50, verbose=0, callbacks=[cb])
     assert len(cb.history["eval_seconds"]) == 2 and min(cb.history["eval_seconds"]) >= 0
@@ -78,8 +76,7 @@ def test_a_long_evaluation_shows_a_progress_line_when_keras_does(binary_data, ca
                                                                  monkeypatch, verbose):
     x, y, xv, yv = binary_data
     monkeypatch.setattr(progress, "AFTER_SECONDS", 0.0)    # every evaluation counts as long
-    model = dense_classifier(5, 1, "sigmoid")
-    model.compile("adam", "binary_crossentropy")
+    model = binary_classifier()
     cb = MetricsCallback(["auc"], validation_data=(xv, yv), batch_size=25)
     model.fit(x, y, epochs=1, verbose=verbose, callbacks=[cb])
     out = capsys.readouterr().out

@@ -80,7 +80,7 @@ def run(script, tmp_path, **env):
     proc = subprocess.run([sys.executable, str(path), str(tmp_path / "h.csv")], text=True,
                           capture_output=True, timeout=600,
                           env=dict(os.environ, PYTHONPATH=os.getcwd(), **env))
-    lines = [l for l in proc.stdout.splitlines() if l.startswith("RESULT ")]
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
     assert proc.returncode == 0 and lines, proc.stderr[-3000:]
     return json.loads(lines[0][7:])
 
@@ -104,12 +104,11 @@ def test_jax_data_parallel_on_two_host_devices(tmp_path):
 def test_only_the_chief_writes_files(tmp_path, monkeypatch, binary_data):
     from fittrack import MetricsCallback
     from fittrack.callbacks import metrics_callback
-    from tests.callbacks.probes import dense_classifier
+    from tests.callbacks.probes import binary_classifier
 
     monkeypatch.setattr(metrics_callback, "is_chief", lambda: False)
     x, y, xv, yv = binary_data
-    model = dense_classifier(5, 1, "sigmoid")
-    model.compile("adam", "binary_crossentropy")
+    model = binary_classifier()
     cb = MetricsCallback(["auc"], validation_data=(xv, yv), csv_path=tmp_path / "w.csv")
     model.fit(x, y, epochs=2, verbose=0, callbacks=[cb])
     assert len(cb.history["val_auc"]) == 2

@@ -5,7 +5,7 @@ import pytest
 
 from fittrack import MetricsCallback
 from fittrack.metrics import MetricError, make_metric
-from tests.callbacks.probes import dense_classifier
+from tests.callbacks.probes import binary_classifier, dense_classifier
 from tests.keras_under_test import keras
 
 
@@ -108,8 +108,7 @@ def test_nan_predictions_are_recorded_with_a_warning_and_training_goes_on():
 def test_auc_with_one_class_present_is_nan_with_a_warning():
     from fittrack.metrics import UndefinedMetricWarning
 
-    model = dense_classifier(5, 1, "sigmoid")
-    model.compile("adam", "binary_crossentropy")
+    model = binary_classifier()
     cb = MetricsCallback(["auc", "accuracy"], validation_data=(X, np.ones(40, dtype="int64")))
     with pytest.warns(UndefinedMetricWarning, match="auc is undefined"):
         model.fit(X, Y_BIN, epochs=1, verbose=0, callbacks=[cb])

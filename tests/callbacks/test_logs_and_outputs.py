@@ -5,7 +5,7 @@ import pytest
 from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error, roc_auc_score
 
 from fittrack import MetricsCallback
-from tests.callbacks.probes import Probe, dense_classifier
+from tests.callbacks.probes import Probe, binary_classifier, dense_classifier
 from tests.keras_under_test import keras
 
 
@@ -24,7 +24,8 @@ def test_exact_value_replaces_keras_value_which_is_kept(multiclass_data):
     x, y, xv, yv = multiclass_data
     model = dense_classifier(6, 4, "softmax")
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-    before, cb, after = LogsBefore(), MetricsCallback(["accuracy", "f1"], (x, y), (xv, yv)), Probe(x, xv)
+    before, after = LogsBefore(), Probe(x, xv)
+    cb = MetricsCallback(["accuracy", "f1"], (x, y), (xv, yv))
     hist = model.fit(x, y, validation_data=(xv, yv), epochs=3, batch_size=32, verbose=0,
                      callbacks=[before, cb, after])
     for epoch in range(3):
@@ -69,7 +70,8 @@ def test_multi_output_dict_metrics_keys_and_values():
 
 def test_list_metrics_on_a_multi_output_model_fail_before_training():
     inp = keras.Input((3,))
-    model = keras.Model(inp, [keras.layers.Dense(1, name="a")(inp), keras.layers.Dense(1, name="b")(inp)])
+    model = keras.Model(inp, [keras.layers.Dense(1, name="a")(inp),
+                              keras.layers.Dense(1, name="b")(inp)])
     model.compile("adam", ["mse", "mse"])
     x = np.zeros((8, 3), "float32")
     cb = MetricsCallback(["mae"], train_data=(x, [np.zeros(8), np.zeros(8)]))
@@ -79,8 +81,7 @@ def test_list_metrics_on_a_multi_output_model_fail_before_training():
 
 def test_epoch_frequency_and_a_second_fit(binary_data):
     x, y, xv, yv = binary_data
-    model = dense_classifier(5, 1, "sigmoid")
-    model.compile("adam", "binary_crossentropy")
+    model = binary_classifier()
     cb = MetricsCallback(["auc"], validation_data=(xv, yv), epoch_frequency=2)
     model.fit(x, y, epochs=5, verbose=0, callbacks=[cb])
     assert cb.history.epoch == [0, 1, 2, 3, 4]
@@ -96,8 +97,7 @@ def test_epoch_frequency_and_a_second_fit(binary_data):
 def test_sample_weights_are_used(binary_data):
     x, y, xv, yv = binary_data
     w = np.where(yv == 1, 3.0, 0.5)
-    model = dense_classifier(5, 1, "sigmoid")
-    model.compile("adam", "binary_crossentropy")
+    model = binary_classifier()
     cb = MetricsCallback(["accuracy", "auc"], validation_data=(xv, yv, w))
     probe = Probe(xv)
     model.fit(x, y, epochs=1, verbose=0, callbacks=[cb, probe])

@@ -7,7 +7,7 @@ import pytest
 from sklearn import metrics as skm
 
 from fittrack import MetricsCallback
-from tests.callbacks.probes import EvalProbe, Probe, dense_classifier
+from tests.callbacks.probes import EvalProbe, Probe, binary_classifier
 from tests.keras_under_test import TF_KERAS, dtype_policy, keras, set_dtype_policy
 
 F32 = dict(rel=2e-5, abs=1e-6)
@@ -36,8 +36,7 @@ def test_metric_objects_shared_with_compile_leave_keras_values_alone(binary_data
 
     def run(with_callback):
         metrics = [keras.metrics.AUC(name="auc"), keras.metrics.Precision(name="precision")]
-        model = dense_classifier(5, 1, "sigmoid", seed=3)
-        model.compile("adam", "binary_crossentropy", metrics=metrics)
+        model = binary_classifier(seed=3, metrics=metrics)
         callbacks = [MetricsCallback(metrics, validation_data=(xv, yv), batch_frequency=2)] \
             if with_callback else []
         history = model.fit(x, y, epochs=2, batch_size=50, verbose=0, callbacks=callbacks)
@@ -86,8 +85,7 @@ def test_mixed_precision_outputs_are_scored_in_float32(binary_data, policy):
     before = dtype_policy()
     set_dtype_policy(policy)
     try:
-        model = dense_classifier(5, 1, "sigmoid")
-        model.compile("adam", "binary_crossentropy")
+        model = binary_classifier()
         cb = MetricsCallback(["auc", "accuracy", "log_loss"], validation_data=(xv, yv))
         probe = Probe(xv)
         model.fit(x, y, epochs=1, verbose=0, callbacks=[cb, probe])
@@ -123,8 +121,7 @@ def test_unequal_padding_with_batch_level_monitoring():
 
 def test_validation_split_with_the_callbacks_own_sets_is_named(binary_data):
     x, y, xv, yv = binary_data
-    model = dense_classifier(5, 1, "sigmoid")
-    model.compile("adam", "binary_crossentropy")
+    model = binary_classifier()
     cb = MetricsCallback(["auc"], train_data=(x, y), validation_data=(xv, yv))
     with pytest.warns(UserWarning) as caught:
         model.fit(x, y, validation_split=0.2, epochs=1, verbose=0, callbacks=[cb])

@@ -5,7 +5,7 @@ import pytest
 from sklearn.metrics import f1_score, roc_auc_score
 
 from fittrack import MetricsCallback
-from tests.callbacks.probes import Probe, dense_classifier
+from tests.callbacks.probes import Probe, binary_classifier, dense_classifier
 from tests.keras_under_test import compares, keras, weights_path
 
 
@@ -39,8 +39,7 @@ def test_early_stopping_on_val_auc_with_auto_mode(binary_data):
 
 def test_early_stopping_before_the_callback_gets_a_warning(binary_data):
     x, y, xv, yv = binary_data
-    model = dense_classifier(5, 1, "sigmoid")
-    model.compile("adam", "binary_crossentropy")
+    model = binary_classifier()
     cb = MetricsCallback(["auc"], validation_data=(xv, yv))
     stop = keras.callbacks.EarlyStopping(monitor="val_auc", patience=2)
     with pytest.warns(UserWarning, match="Put MetricsCallback first"):
@@ -49,8 +48,7 @@ def test_early_stopping_before_the_callback_gets_a_warning(binary_data):
 
 def test_lower_is_better_metric_sets_mode_min(binary_data):
     x, y, xv, yv = binary_data
-    model = dense_classifier(5, 1, "sigmoid")
-    model.compile("adam", "binary_crossentropy")
+    model = binary_classifier()
     cb = MetricsCallback(["log_loss"], validation_data=(xv, yv))
     stop = keras.callbacks.EarlyStopping(monitor="val_log_loss", patience=50)
     model.fit(x, y, epochs=2, verbose=0, callbacks=[cb, stop])

@@ -168,7 +168,8 @@ def test_multi_output_model_with_one_masked_output():
     x, y = padded(160)
     keras.utils.set_random_seed(0)
     inp = keras.Input((T,), dtype="int32")
-    h = keras.layers.LSTM(8, return_sequences=True)(keras.layers.Embedding(V, 8, mask_zero=True)(inp))
+    embedded = keras.layers.Embedding(V, 8, mask_zero=True)(inp)
+    h = keras.layers.LSTM(8, return_sequences=True)(embedded)
     tags = keras.layers.Dense(K, activation="softmax", name="tags")(h)
     cls = keras.layers.Dense(1, activation="sigmoid", name="cls")(
         keras.layers.GlobalAveragePooling1D()(h))

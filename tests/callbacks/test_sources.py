@@ -5,7 +5,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from fittrack import MetricsCallback
-from tests.callbacks.probes import Probe, dense_classifier
+from tests.callbacks.probes import Probe, binary_classifier
 from tests.keras_under_test import TF_KERAS, PyDataset, keras
 
 
@@ -15,8 +15,7 @@ def tensorflow():
 
 
 def trained_model(x, y):
-    model = dense_classifier(5, 1, "sigmoid")
-    model.compile("adam", "binary_crossentropy")
+    model = binary_classifier()
     return model
 
 

@@ -118,7 +118,7 @@ keras2_only = pytest.mark.skipif(
 
 @keras2_only
 def test_keras2_regression_tutorial_as_written():
-    from tf_keras import backend as K          # `from keras import backend as K` in Keras 2
+    from tf_keras import backend as K  # `from keras import backend as K` in Keras 2
 
     def rmse(y_true, y_pred):
         return K.sqrt(K.mean(K.square(y_pred - y_true), axis=-1))

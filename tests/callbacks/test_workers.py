@@ -54,7 +54,7 @@ def on_threads(count, fn, whole_set=False):
     def run(i):
         try:
             results[i] = fn(Workers(i, count, whole_set, collective.member(i)))
-        except Exception as err:  # noqa: BLE001 - returned for the assertions
+        except Exception as err:
             results[i] = err
     threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
     for t in threads:
@@ -164,7 +164,7 @@ class Callback:
 
 
 class Plan:
-    outputs = []
+    outputs: tuple = ()
 
 
 def test_monitor_parts_are_cut_in_proportion_to_the_shards():
@@ -245,7 +245,7 @@ def check_points(results, name, levels):
 
 @pytest.mark.skipif(keras.backend.backend() != "jax", reason="JAX processes (jax.distributed)")
 def test_each_shard_predicted_by_its_worker_every_value_the_whole_sets(two_workers):
-    out, results = two_workers
+    _out, results = two_workers
     check_points(results, "shards", ["batch", "epoch"])
     for i, rows in enumerate((501, 500)):
         run = results[i]["shards"]

@@ -13,8 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.callbacks.workers_harness import (N_TRAIN, build, check_points, free_ports,
-                                             launch)
+from tests.callbacks.workers_harness import N_TRAIN, build, check_points, free_ports, launch
 from tests.keras_under_test import TF_KERAS
 
 needs_tf_keras = pytest.mark.skipif(not TF_KERAS, reason="tf_keras (TF_USE_LEGACY_KERAS=1): "

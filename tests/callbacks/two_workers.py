@@ -17,8 +17,16 @@ import json
 import os
 import sys
 
-from tests.callbacks.workers_harness import (BATCH_FREQUENCY, METRICS, N_VAL, build, count_rows,
-                                             data, recorder, refused)
+from tests.callbacks.workers_harness import (
+    BATCH_FREQUENCY,
+    METRICS,
+    N_VAL,
+    build,
+    count_rows,
+    data,
+    recorder,
+    refused,
+)
 
 PROCESS, PORT, OUT = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 

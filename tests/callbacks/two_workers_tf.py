@@ -24,8 +24,16 @@ import tf_keras  # noqa: E402
 
 from fittrack import MetricsCallback  # noqa: E402
 from fittrack.callbacks import workers  # noqa: E402
-from tests.callbacks.workers_harness import (BATCH_FREQUENCY, METRICS, N_VAL, build,  # noqa: E402
-                                             count_rows, data, recorder, refused)
+from tests.callbacks.workers_harness import (  # noqa: E402
+    BATCH_FREQUENCY,
+    METRICS,
+    N_VAL,
+    build,
+    count_rows,
+    data,
+    recorder,
+    refused,
+)
 
 OUT = sys.argv[1]
 WORKER = strategy.cluster_resolver.task_id

@@ -17,7 +17,9 @@ import socket
 import subprocess
 import sys
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -96,7 +98,7 @@ def refused(fit: Callable[[], Any]) -> str | None:
     """``"Type: message"`` of the error ``fit()`` raised, or None."""
     try:
         fit()
-    except Exception as err:  # noqa: BLE001 - the message is the result
+    except Exception as err:
         return f"{type(err).__name__}: {err}"
     return None
 
@@ -122,7 +124,7 @@ def launch(script: str, out: Any, args: list[list[str]], envs: list[dict],
     killed and the test fails with the logs' ends. Returns each ``out/result{i}.json``."""
     procs, logs = [], []
     for i, (argv, env) in enumerate(zip(args, envs)):
-        logs.append(open(os.path.join(out, f"worker{i}.log"), "w"))
+        logs.append(open(os.path.join(out, f"worker{i}.log"), "w"))  # noqa: SIM115 - closed below
         procs.append(subprocess.Popen([sys.executable, os.path.join(HERE, script), *argv],
                                       env=_env(env), stdout=logs[-1],
                                       stderr=subprocess.STDOUT))
@@ -139,8 +141,7 @@ def launch(script: str, out: Any, args: list[list[str]], envs: list[dict],
         for log in logs:
             log.close()
     if any(p.returncode != 0 for p in procs):
-        tails = [open(os.path.join(out, f"worker{i}.log")).read()[-3000:]
-                 for i in range(len(procs))]
+        tails = [Path(out, f"worker{i}.log").read_text()[-3000:] for i in range(len(procs))]
         raise AssertionError(f"workers exited with {[p.returncode for p in procs]} "
                              f"(timeout {timeout} s):\n" + "\n".join(tails))
     return [json.loads(open(os.path.join(out, f"result{i}.json")).read())

@@ -10,10 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fittrack.history import MetricHistory
-from fittrack.history.keys import (check_key, key_direction, metadata_names, name_rule_direction,
-                                   parse_key, registry_direction)
-from fittrack.metrics.registry import available, lookup
 from fittrack.history.groups import key_direction as plot_direction
+from fittrack.history.keys import (
+    check_key,
+    key_direction,
+    metadata_names,
+    name_rule_direction,
+    parse_key,
+    registry_direction,
+)
+from fittrack.metrics.registry import available, lookup
 
 USER = ["median_ae", "my_error", "my_score", "weird", "hit_rate", "worst_loss", "gain",
         "precision_at_5", "coverage"]
@@ -58,7 +64,7 @@ def test_best_and_plots_agree_on_every_generated_key(history):
 
 def test_registry_names_keep_their_direction_under_every_prefix_and_suffix(history):
     registry = set(available())
-    for key in history.keys():
+    for key in history:
         name = parse_key(key).name
         metric = next((name[len(out):] for out in sorted(OUTPUTS, key=len, reverse=True)
                        if name.startswith(out) and name[len(out):] in registry), None)

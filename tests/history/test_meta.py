@@ -8,9 +8,9 @@ import os
 import pytest
 
 from fittrack.history import CsvStream, MetricHistory, load_history
+from fittrack.history.groups import key_direction
 from fittrack.history.meta import FORMAT, meta_path
 from fittrack.history.paths import NotRegularFileError
-from fittrack.history.groups import key_direction
 
 from .conftest import caught_warnings
 
@@ -43,7 +43,7 @@ def test_the_stream_writes_the_sidecar_and_load_history_restores_it(tmp_path):
                     "greater_is_better": dict(sorted(DIRECTIONS.items()))}
     back = load_history(path)
     assert back.directions == DIRECTIONS == history.directions
-    for key in back.keys():
+    for key in back:
         assert back.greater_is_better(key) is history.greater_is_better(key), key
         assert key_direction(back, key) is history.greater_is_better(key)
     assert back.greater_is_better("val_median_ae") is None     # not guessed after the trip
@@ -89,7 +89,7 @@ def test_csvlogger_files_have_no_sidecar_and_get_the_registry_and_names(tmp_path
     path.write_text("epoch,loss,median_ae,val_auc,my_error\r\n0,1,2,0.5,1\r\n")
     history = load_history(path)
     assert history.directions == {}
-    assert [history.greater_is_better(k) for k in history.keys()] == [False, None, True, False]
+    assert [history.greater_is_better(k) for k in history] == [False, None, True, False]
 
 
 @pytest.mark.parametrize("content, why", [
@@ -109,7 +109,7 @@ def test_a_corrupt_or_foreign_sidecar_gives_a_warning_and_no_guess(tmp_path, con
     with pytest.warns(UserWarning, match=rf"run\.meta\.json' cannot be used \(.*{why}.*\).*"
                                          rf"left unknown"):
         history = load_history(path)
-    assert {history.greater_is_better(k) for k in history.keys()} == {None}  # never wrong
+    assert {history.greater_is_better(k) for k in history} == {None}  # never wrong
     with pytest.raises(ValueError, match="unknown"):
         history.best("val_loss")
     assert history.best("val_loss", greater_is_better=False) == (0, 1.0)

@@ -157,9 +157,9 @@ def test_a_file_cut_at_any_byte_is_refused_or_read_exactly(tmp_path, end):
         n = len(history.epoch)
         read += n > 0
         assert history.epoch == [r[0] for r in rows[:n]]
-        assert (history["loss"] if "loss" in history else []) == [r[1] for r in rows[:n]]
+        assert history.history.get("loss", []) == [r[1] for r in rows[:n]]
         expected = [r[2] for r in rows[:n] if r[2] is not None]
-        assert (history["val_accuracy"] if "val_accuracy" in history else []) == expected
+        assert history.history.get("val_accuracy", []) == expected
     assert read == len(rows) and refused > len(data) // 2  # rows only at the line ends
 
 

@@ -1,15 +1,11 @@
-"""Package rules: no Keras or matplotlib import, doctests pass, modules stay small."""
+"""Package rules of the store: no Keras or matplotlib import, its public names (the
+doctests and module sizes of the whole package: tests/test_package.py)."""
 
 from __future__ import annotations
 
-import doctest
-import importlib
 import pkgutil
 import subprocess
 import sys
-from pathlib import Path
-
-import pytest
 
 import fittrack.history
 
@@ -25,20 +21,6 @@ def test_importing_the_history_package_imports_no_framework():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "[]"
-
-
-@pytest.mark.parametrize("name", MODULES)
-def test_doctests(name):
-    module = importlib.import_module(name)
-    failures, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert failures == 0
-    assert tried > 0, f"{name} has no docstring example"
-
-
-@pytest.mark.parametrize("name", MODULES)
-def test_modules_stay_small(name):
-    lines = Path(importlib.import_module(name).__file__).read_text().count("\n")
-    assert lines <= 300, f"{name} has {lines} lines"
 
 
 def test_public_names():

@@ -24,7 +24,8 @@ FIFO_SCRIPT = textwrap.dedent("""
         except Exception as error:
             print(call, type(error).__name__, error)
     fifo = sys.argv[2]
-    print("exists", os.path.exists(fifo), "fifo", __import__("stat").S_ISFIFO(os.stat(fifo).st_mode))
+    print("exists", os.path.exists(fifo),
+          "fifo", __import__("stat").S_ISFIFO(os.stat(fifo).st_mode))
 """)
 
 

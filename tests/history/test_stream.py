@@ -100,7 +100,8 @@ def test_truncate_rewrites_shorter_files(tmp_path):
         history.record_epoch(epoch, {"loss": 10.0 + epoch})
     stream.flush()
     assert (tmp_path / "run.csv").read_text() == "epoch,loss\n0,1.0\n1,0.5\n2,12.0\n3,13.0\n"
-    assert (tmp_path / "run.batches.csv").read_text() == "step,epoch,batch,loss\n1,0,0,0.0\n2,1,0,1.0\n"
+    expected = "step,epoch,batch,loss\n1,0,0,0.0\n2,1,0,1.0\n"
+    assert (tmp_path / "run.batches.csv").read_text() == expected
 
 
 def test_resume_with_append_continues_without_a_second_header(tmp_path, monkeypatch):

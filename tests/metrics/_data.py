@@ -116,7 +116,7 @@ def tie_cases(seed: int = 1) -> dict[str, Case]:
 
 
 # ------------------------------------------------------- bundled sklearn data
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def bundled_cases() -> dict[str, Case]:
     """Realistic probabilities: logistic regressions on bundled sklearn data."""
     from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
@@ -143,7 +143,7 @@ def bundled_cases() -> dict[str, Case]:
     }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def all_cases() -> dict[str, Case]:
     return {**random_cases(), **tie_cases(), **bundled_cases()}
 

@@ -101,8 +101,8 @@ def test_sorted_ranks_equal_the_weighted_curves(seed, tiny_chunks):
     w = rng.choice([0.0, 0.5, 1.0, 2.5], n)
     weighted = curves.ranking_sums(scores.astype(np.float64), positive, w)
     for given in (positive, labels if n_classes > 1 else positive):
-        for expected, weights in ((exact, None), (weighted, w)):
-            got = tiny_chunks(lambda: curves.ranking_sums(scores, given, weights))
+        for expected, row_weights in ((exact, None), (weighted, w)):
+            got = tiny_chunks(lambda: curves.ranking_sums(scores, given, row_weights))
             for field in ("n_pos", "n_neg", "area", "ap_sum"):
                 np.testing.assert_allclose(getattr(got, field), getattr(expected, field),
                                            rtol=1e-12, atol=1e-12, err_msg=field)

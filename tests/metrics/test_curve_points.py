@@ -6,8 +6,13 @@ import doctest
 
 import numpy as np
 import pytest
-from sklearn.metrics import (average_precision_score, confusion_matrix, precision_recall_curve,
-                             roc_auc_score, roc_curve)
+from sklearn.metrics import (
+    average_precision_score,
+    confusion_matrix,
+    precision_recall_curve,
+    roc_auc_score,
+    roc_curve,
+)
 
 from fittrack.metrics import UndefinedMetricWarning, curve_points
 from fittrack.metrics.curve_points import confusion, curves_for, pr_points, roc_points
@@ -122,7 +127,7 @@ def test_multiclass_one_vs_rest_per_class_and_confusion():
         assert np.unique(out["roc"]["class"]).tolist() == list(range(c))
         for k in range(c):
             roc = {name: a[out["roc"]["class"] == k] for name, a in out["roc"].items()}
-            fpr, tpr, thresholds = roc_curve(y == k, p[:, k], sample_weight=weights)
+            fpr, _tpr, thresholds = roc_curve(y == k, p[:, k], sample_weight=weights)
             np.testing.assert_array_equal(roc["fpr"], fpr)
             np.testing.assert_array_equal(roc["thresholds"], thresholds)
             pr = {name: a[out["pr"]["class"] == k] for name, a in out["pr"].items()}

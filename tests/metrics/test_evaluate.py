@@ -9,8 +9,14 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from fittrack.metrics import (MetricError, NonFinitePredictionWarning,
-                              UndefinedMetricWarning, evaluate, get_metric, resolve_metrics)
+from fittrack.metrics import (
+    MetricError,
+    NonFinitePredictionWarning,
+    UndefinedMetricWarning,
+    evaluate,
+    get_metric,
+    resolve_metrics,
+)
 
 from ._data import random_cases, sk_pred, sk_true
 

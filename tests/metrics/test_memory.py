@@ -31,7 +31,7 @@ PROBLEMS = ["multiclass10", "binary", "multiclass10-logits", "binary-logits", "o
             "multiclass10-weighted", "binary-weighted"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def data(problem: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, Problem]:
     """``(y, p, sample_weight, problem)``."""
     y, p, kind = _outputs(problem.replace("-weighted", ""))

@@ -16,12 +16,19 @@ import pytest
 from scipy.special import expit, softmax
 from sklearn import metrics as skm
 
-from fittrack.metrics import (MetricError, NonFiniteTargetWarning, Problem, evaluate,
-                              get_metric, make_metric, resolve_metrics)
+from fittrack.metrics import (
+    MetricError,
+    NonFiniteTargetWarning,
+    Problem,
+    evaluate,
+    get_metric,
+    make_metric,
+    resolve_metrics,
+)
 from fittrack.metrics.registry import CANONICAL
 
-from .test_reference import REFERENCES
 from ._data import all_cases
+from .test_reference import REFERENCES
 
 RTOL = dict(rtol=1e-9, atol=1e-12)
 F32 = dict(rtol=2e-6, atol=1e-7)  # float32 rounding: scikit-learn computes in float32

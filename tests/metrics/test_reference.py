@@ -18,8 +18,17 @@ from sklearn.preprocessing import label_binarize
 from fittrack.metrics import get_metric
 from fittrack.metrics.registry import CANONICAL
 
-from ._data import (Case, all_cases, is_binary, keras_fn_value, keras_metric_value,
-                    sk_pred, sk_score, sk_true, weights)
+from ._data import (
+    Case,
+    all_cases,
+    is_binary,
+    keras_fn_value,
+    keras_metric_value,
+    sk_pred,
+    sk_score,
+    sk_true,
+    weights,
+)
 
 SK_TOL = dict(rtol=1e-10, atol=1e-10)
 KERAS_TOL = dict(rtol=1e-5, atol=1e-6)

@@ -1,5 +1,5 @@
-"""Name resolution and adapters: built-in names, Keras 2 names, scikit-learn
-functions, user functions (NumPy and keras.ops), Keras metric objects and names."""
+"""Name resolution (fittrack.metrics.resolve): built-in and Keras 2 names, the
+'accuracy' variant, bad inputs, vector results and each metric's direction."""
 
 from __future__ import annotations
 
@@ -13,14 +13,20 @@ from keras.src.trainers import compile_utils
 from sklearn import metrics as skm
 from sklearn.exceptions import UndefinedMetricWarning as UndefinedMetricWarning_sk
 
-from fittrack.metrics import (evaluate, get_metric, keras_adapter, make_metric,
-                              resolve_metrics)
+from fittrack.metrics import evaluate, get_metric, make_metric, resolve_metrics
 from fittrack.metrics.evaluate import expand
 from fittrack.metrics.registry import CANONICAL, NAMES, available
 
-from ._data import (all_cases, keras_fn_value, keras_metric_value, random_cases,
-                    sk_pred, sk_score, sk_true, weights)
-from .test_reference import REFERENCES, _keras_y
+from ._data import (
+    all_cases,
+    keras_metric_value,
+    random_cases,
+    sk_pred,
+    sk_true,
+    weights,
+)
+from .test_adapters import abs_error_per_row, per_output_mae, rmse, worst_error
+from .test_reference import REFERENCES
 
 CASES = random_cases()
 KERAS_TOL = dict(rtol=1e-5, atol=1e-6)
@@ -106,10 +112,13 @@ ACC_SHAPES = {
     "labels(n,) sigmoid(n,1)": (np.array([0, 1, 1, 0, 1, 0]), [[.2], [.7], [.4], [.6], [.9], [.1]]),
     "labels(n,1) sigmoid(n,1)": (np.array([[0], [1], [1], [0]]), [[.2], [.7], [.4], [.6]]),
     "labels(n,) softmax(n,3)": (np.array([0, 2, 1, 1]), np.eye(3)[[0, 1, 1, 2]] * .8 + .05),
-    "labels(n,1) softmax(n,3)": (np.array([[0], [2], [1], [1]]), np.eye(3)[[0, 2, 1, 2]] * .8 + .05),
+    "labels(n,1) softmax(n,3)": (np.array([[0], [2], [1], [1]]),
+                                 np.eye(3)[[0, 2, 1, 2]] * .8 + .05),
     "onehot(n,3) softmax(n,3)": (np.eye(3)[[0, 2, 1, 1]], np.eye(3)[[0, 1, 1, 2]] * .8 + .05),
-    "onehot(n,2) softmax(n,2)": (np.eye(2)[[0, 1, 1, 0]], np.array([[.6, .4], [.3, .7], [.8, .2], [.9, .1]])),
-    "labels(n,) softmax(n,2)": (np.array([0, 1, 1, 0]), np.array([[.6, .4], [.3, .7], [.8, .2], [.4, .6]])),
+    "onehot(n,2) softmax(n,2)": (np.eye(2)[[0, 1, 1, 0]],
+                                 np.array([[.6, .4], [.3, .7], [.8, .2], [.9, .1]])),
+    "labels(n,) softmax(n,2)": (np.array([0, 1, 1, 0]),
+                                np.array([[.6, .4], [.3, .7], [.8, .2], [.4, .6]])),
 }
 
 
@@ -174,233 +183,6 @@ def test_short_and_long_names_are_distinct_keys():
     assert [s.name for s in specs] == ["mse", "mean_squared_error", "acc", "accuracy"]
 
 
-# ---------------------------------------------------- scikit-learn functions
-SKLEARN = [
-    # function, case, what sklearn gets
-    (skm.roc_auc_score, "binary", "scores"),
-    (skm.roc_auc_score, "binary2", "scores"),
-    (functools.partial(skm.roc_auc_score, multi_class="ovr"), "multiclass", "scores"),
-    (skm.roc_auc_score, "multilabel", "scores"),
-    (skm.average_precision_score, "binary", "scores"),
-    (skm.brier_score_loss, "binary", "scores"),
-    (skm.log_loss, "cancer", "scores"),
-    (functools.partial(skm.log_loss, labels=np.arange(10)), "digits", "scores"),
-    (functools.partial(skm.top_k_accuracy_score, k=3), "multiclass", "scores"),
-    (skm.f1_score, "binary", "labels"),
-    (skm.f1_score, "cancer2", "labels"),
-    (functools.partial(skm.f1_score, average="macro"), "multiclass", "labels"),
-    (functools.partial(skm.f1_score, average="macro"), "onehot", "labels"),
-    (functools.partial(skm.precision_score, average="micro"), "multilabel", "labels"),
-    (skm.accuracy_score, "digits", "labels"),
-    (skm.cohen_kappa_score, "multiclass", "labels"),
-    (skm.mean_squared_error, "regression", "values"),
-    (skm.mean_squared_error, "regression1", "values"),
-    (skm.mean_absolute_error, "diabetes", "values"),
-    (skm.r2_score, "regression", "values"),
-]
-
-
-def _sk_args(case, kind):
-    if kind == "scores":
-        return sk_true(case), sk_score(case)
-    if kind == "labels":
-        return sk_true(case), sk_pred(case)
-    return case.y, case.p.reshape(case.y.shape)
-
-
-@pytest.mark.parametrize("fn,case_name,kind", SKLEARN,
-                         ids=[f"{getattr(f, 'func', f).__name__}-{c}" for f, c, _ in SKLEARN])
-@pytest.mark.parametrize("weighted", [False, True])
-def test_sklearn_function_passed_as_is(fn, case_name, kind, weighted):
-    case = all_cases()[case_name]
-    w = weights("positive", case.n) if weighted else None
-    spec = get_metric(fn)
-    assert spec.name == getattr(fn, "func", fn).__name__
-    assert spec.input == kind
-    kwargs = {} if w is None else {"sample_weight": w}
-    expected = fn(*_sk_args(case, kind), **kwargs)
-    assert spec(case.y, case.p, w) == pytest.approx(expected, rel=1e-12, abs=1e-12)
-
-
-def test_sklearn_direction_follows_its_naming():
-    assert get_metric(skm.roc_auc_score).greater_is_better
-    assert get_metric(skm.f1_score).greater_is_better
-    assert not get_metric(skm.log_loss).greater_is_better
-    assert not get_metric(skm.mean_squared_error).greater_is_better
-    assert not get_metric(skm.brier_score_loss).greater_is_better
-
-
-def test_sklearn_multiclass_roc_auc_defaults_to_ovr():
-    case = CASES["multiclass"]
-    expected = skm.roc_auc_score(case.y, case.p, multi_class="ovr")
-    assert get_metric(skm.roc_auc_score)(case.y, case.p) == pytest.approx(expected, rel=1e-12)
-
-
-# ---------------------------------------------------------- user functions
-def abs_error_per_row(y_true, y_pred):
-    return np.mean(np.abs(y_true - y_pred), axis=-1)
-
-
-def worst_error(y_true, y_pred):
-    return np.max(np.abs(y_true - y_pred))
-
-
-def per_output_mae(y_true, y_pred):
-    return np.mean(np.abs(y_true - y_pred), axis=0)
-
-
-def test_numpy_function_per_row_is_weighted_average():
-    case = CASES["regression"]
-    w = weights("zeros", case.n)
-    per_row = np.mean(np.abs(case.y - case.p), axis=-1)
-    spec = get_metric(abs_error_per_row)
-    assert spec.name == "abs_error_per_row" and spec.greater_is_better is None
-    assert spec(case.y, case.p) == pytest.approx(per_row.mean(), rel=1e-12)
-    assert spec(case.y, case.p, w) == pytest.approx(np.average(per_row, weights=w), rel=1e-12)
-
-
-def test_numpy_function_scalar_is_kept():
-    case = CASES["regression"]
-    w = weights("positive", case.n)
-    expected = np.max(np.abs(case.y - case.p))
-    assert get_metric(worst_error)(case.y, case.p) == expected
-    assert get_metric(worst_error)(case.y, case.p, w) == expected
-
-
-def test_user_function_gets_keras_shapes():
-    seen = {}
-
-    def spy(y_true, y_pred):
-        seen["shapes"] = (np.shape(y_true), np.shape(y_pred))
-        return np.mean(y_pred)
-
-    get_metric(spy)(np.array([0, 1, 1]), np.array([[0.2], [0.3], [0.9]]))
-    assert seen["shapes"] == ((3, 1), (3, 1))
-    get_metric(spy)(np.array([0, 2, 1]), np.full((3, 4), 0.25))
-    assert seen["shapes"] == ((3,), (3, 4))
-
-
-def rmse(y_true, y_pred):
-    ops = keras.ops
-    return ops.sqrt(ops.mean(ops.square(y_pred - y_true)))
-
-
-def abs_error_ops(y_true, y_pred):
-    return keras.ops.mean(keras.ops.abs(y_pred - y_true), axis=-1)
-
-
-@pytest.mark.parametrize("case_name", ["regression", "regression1", "diabetes"])
-def test_keras_ops_function_equals_numpy(case_name):
-    case = all_cases()[case_name]
-    y, p = case.y, case.p.reshape(case.y.shape)
-    w = weights("zeros", case.n)
-    expected = np.sqrt(np.mean(np.square(p - y)))
-    assert get_metric(rmse)(case.y, case.p) == pytest.approx(expected, rel=1e-5)
-    row = np.abs(p - y).reshape(case.n, -1).mean(axis=1)
-    np.testing.assert_allclose(get_metric(abs_error_ops)(case.y, case.p, w),
-                               np.average(row, weights=w), rtol=1e-5)
-    np.testing.assert_allclose(get_metric("rmse")(case.y, case.p), expected, rtol=1e-12)
-
-
-# -------------------------------------------------- keras.metrics objects
-KERAS_OBJECTS = [
-    (lambda: keras.metrics.AUC(num_thresholds=1000), "auc", "binary"),
-    (lambda: keras.metrics.AUC(curve="PR", name="pr"), "pr", "cancer"),
-    (lambda: keras.metrics.MeanSquaredError(), "mean_squared_error", "regression"),
-    (lambda: keras.metrics.Precision(thresholds=0.3), "precision", "binary"),
-    (lambda: keras.metrics.SparseCategoricalAccuracy(name="sca"), "sca", "multiclass"),
-    (lambda: keras.metrics.F1Score(average="macro", threshold=0.5), "f1_score", "multilabel"),
-]
-
-
-@pytest.mark.parametrize("factory,name,case_name", KERAS_OBJECTS,
-                         ids=[k[1] for k in KERAS_OBJECTS])
-@pytest.mark.parametrize("weighted", [False, True])
-def test_keras_metric_object_equals_calling_it(factory, name, case_name, weighted):
-    case = all_cases()[case_name]
-    w = weights("positive", case.n) if weighted else None
-    metric = factory()
-    spec = get_metric(metric)
-    # the key is the object's .name (Keras numbers repeated default names: auc_1, ...)
-    assert spec.name == metric.name and spec.name.startswith(name) and spec.stateful
-    y = _keras_y(case)
-    expected = keras_metric_value(factory(), y, case.p, w)
-    got = spec(case.y, case.p.astype(np.float32), w)
-    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(spec(case.y, case.p.astype(np.float32), w), got, rtol=1e-12)
-
-
-def test_keras_metric_class_is_instantiated():
-    case = CASES["binary"]
-    spec = get_metric(keras.metrics.Recall)
-    assert spec.name.startswith("recall")
-    expected = keras_metric_value(keras.metrics.Recall(), _keras_y(case), case.p)
-    np.testing.assert_allclose(spec(case.y, case.p), expected, rtol=1e-6)
-
-
-def test_keras_metric_object_is_chunk_invariant(monkeypatch):
-    case = CASES["binary"]
-    w = weights("positive", case.n)
-    whole = get_metric(keras.metrics.AUC(num_thresholds=50))(case.y, case.p, w)
-    mse = get_metric(keras.metrics.MeanSquaredError())(case.y, case.p, w)
-    monkeypatch.setattr(keras_adapter, "CHUNK_ROWS", case.n // 3)  # three updates
-    np.testing.assert_allclose(
-        get_metric(keras.metrics.AUC(num_thresholds=50))(case.y, case.p, w), whole, rtol=1e-6)
-    np.testing.assert_allclose(
-        get_metric(keras.metrics.MeanSquaredError())(case.y, case.p, w), mse, rtol=1e-6)
-
-
-# ------------------------------------------------------- Keras-only names
-KERAS_NAMES = [
-    ("binary_io_u", lambda: keras.metrics.BinaryIoU(), "binary", False),
-    ("f_beta_score", lambda: keras.metrics.FBetaScore(), "binary", True),
-    ("f_beta_score", lambda: keras.metrics.FBetaScore(), "multilabel", True),
-    ("BinaryIoU", lambda: keras.metrics.BinaryIoU(), "binary", False),
-]
-
-
-@pytest.mark.parametrize("name,factory,case_name,weighted", KERAS_NAMES,
-                         ids=[f"{k[0]}-{k[2]}" for k in KERAS_NAMES])
-def test_keras_only_names_resolve_through_keras(name, factory, case_name, weighted):
-    case = all_cases()[case_name]
-    # BinaryIoU keeps integer counts: Keras itself truncates fractional weights.
-    w = weights("positive", case.n) if weighted else None
-    spec = get_metric(name)
-    assert spec.name == name
-    logs = evaluate([spec], case.y, case.p, w)
-    expected = np.ravel(keras.ops.convert_to_numpy(_direct(factory(), _keras_y(case), case.p, w)))
-    if expected.size == 1:
-        assert list(logs) == [name]
-    else:
-        assert list(logs) == [f"{name}_{i}" for i in range(expected.size)]
-    np.testing.assert_allclose(list(logs.values()), expected, rtol=1e-6, atol=1e-7)
-
-
-def _direct(metric, y, p, w):
-    metric.update_state(y, np.asarray(p, dtype=np.float32), sample_weight=w)
-    return metric.result()
-
-
-@pytest.mark.parametrize("name,fn,case_name", [
-    ("binary_focal_crossentropy", keras.losses.binary_focal_crossentropy, "binary"),
-    ("categorical_focal_crossentropy", keras.losses.categorical_focal_crossentropy, "onehot"),
-])
-def test_keras_only_loss_names_equal_keras(name, fn, case_name):
-    case = all_cases()[case_name]
-    w = weights("zeros", case.n)
-    spec = get_metric(name)
-    assert spec.name == name and not spec.greater_is_better
-    expected = keras_fn_value(fn, _keras_y(case), case.p, w)
-    np.testing.assert_allclose(spec(case.y, case.p, w), expected, **KERAS_TOL)
-
-
-def test_keras_name_needing_arguments_says_so():
-    with pytest.raises(ValueError) as err:
-        get_metric("mean_io_u")
-    msg = str(err.value)
-    assert "'mean_io_u'" in msg and "num_classes" in msg and "keras.metrics." in msg
-
-
 # ------------------------------------------------------------ vector results
 def test_per_class_sklearn_result_expands_to_one_key_per_class():
     case = CASES["multiclass"]
@@ -436,48 +218,6 @@ def test_sklearn_metric_warnings_are_not_swallowed():
     assert value == 0.0
     assert any(issubclass(c.category, UndefinedMetricWarning_sk)
                for c in caught)
-
-
-# ---------------------------------------------------------- keras.losses
-def test_keras_loss_object_is_its_per_row_loss_with_its_arguments():
-    case = CASES["regression"]
-    w = weights("zeros", case.n)
-    spec = get_metric(keras.losses.Huber(delta=2.0))
-    assert spec.name == "huber_loss" and not spec.greater_is_better
-    expected = keras_fn_value(functools.partial(keras.losses.huber, delta=2.0), case.y,
-                              case.p, w)
-    np.testing.assert_allclose(spec(case.y, case.p, w), expected, **KERAS_TOL)
-    assert spec(case.y, case.p) != pytest.approx(get_metric("huber")(case.y, case.p))
-    named = get_metric(keras.losses.BinaryCrossentropy(name="bce_loss"))
-    binary = CASES["binary"]
-    assert named.name == "bce_loss"
-    np.testing.assert_allclose(named(binary.y, binary.p, w),
-                               get_metric("binary_crossentropy")(binary.y, binary.p, w),
-                               **KERAS_TOL)
-
-
-@pytest.mark.parametrize("name", ["dice", "tversky", "Huber", "binary_focal_crossentropy"])
-def test_keras_loss_names_are_lower_is_better(name):
-    spec = get_metric(name)
-    assert spec.name == name and not spec.greater_is_better
-    case = CASES["binary"]
-    perfect = np.where(case.y == 1, 0.99, 0.01)[:, None]
-    assert spec(case.y, perfect) < spec(case.y, case.p)
-
-
-def test_make_metric_renames_a_keras_metric_without_accumulating_state():
-    case = CASES["regression"]
-    spec = make_metric(keras.metrics.MeanSquaredError(), name="keras_mse",
-                       greater_is_better=False)
-    assert spec.name == "keras_mse" and spec.stateful and not spec.greater_is_better
-    first = spec(case.y, case.p)
-    zeros = spec(case.y, np.zeros_like(case.p))  # a second call starts afresh
-    np.testing.assert_allclose(first, np.mean(np.square(case.y - case.p)), rtol=1e-5)
-    np.testing.assert_allclose(zeros, np.mean(np.square(case.y)), rtol=1e-5)
-    loss = make_metric(keras.losses.Huber(delta=0.5), name="huber_half")
-    assert loss.name == "huber_half" and not loss.greater_is_better
-    expected = keras_fn_value(functools.partial(keras.losses.huber, delta=0.5), case.y, case.p)
-    np.testing.assert_allclose(loss(case.y, case.p), expected, **KERAS_TOL)
 
 
 # ------------------------------------------------------------- directions

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from fittrack.history import MetricHistory
-
 from tests.runs import AUC, LOSS, VAL_AUC, VAL_LOSS, make_run  # noqa: F401 - used by tests
 
 

@@ -95,7 +95,7 @@ def test_batch_level_runs(run):
 def test_two_calls_on_one_axes_get_distinct_colours_and_labels():
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots()
+    _fig, ax = plt.subplots()
     plot_history(A, "auc", ax=ax, label="model A")
     plot_history(B, "auc", ax=ax, label="model B")
     colours = {name: to_hex(_run_lines(ax, name)["validation"].get_color())
@@ -107,7 +107,7 @@ def test_two_calls_on_one_axes_get_distinct_colours_and_labels():
 def test_two_unlabelled_calls_on_one_axes_are_run_1_and_run_2():
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots()
+    _fig, ax = plt.subplots()
     plot_history(A, "auc", ax=ax)
     first = {to_hex(line.get_color()) for line in ax.get_lines()}
     plot_history(B, "auc", ax=ax)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from fittrack.history import MetricHistory
-from fittrack.plots import plot_history
 from fittrack.history.sources import as_history
+from fittrack.plots import plot_history
 
 from .conftest import AUC, LOSS, VAL_AUC, VAL_LOSS
 
