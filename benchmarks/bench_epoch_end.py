@@ -18,11 +18,15 @@ that drift in the machine's load hits all of them alike:
 - (c) recipe: the tutorial's ``model.predict`` on both sets + scikit-learn.
 
 The median time of the callback's ``on_epoch_end`` alone is reported too, and
-its ratio to the forward pass timed on its own, outside ``fit``.
+its ratio to the forward pass timed on its own, outside ``fit``; and the share
+of a real training epoch (the whole training set at Keras' default batch size,
+32) that the callback's evaluation takes.
 ``FITTRACK_BENCH_MODEL=tagger`` runs the masked-sequence workload instead: a
 tagger (``Embedding(mask_zero=True)`` -> LSTM -> softmax per token) on 12k + 3k
 padded sequences of 40 tokens, metrics accuracy, f1, auc (masked timesteps
 left out), the references evaluate (masked accuracy) and the forward pass.
+``FITTRACK_BENCH_CURVES=1`` (``run.py epoch_curves``): the MLP workload with the
+callback also storing ROC/PR curves and confusion matrices (``curves=True``).
 Run one backend: ``KERAS_BACKEND=jax python benchmarks/bench_epoch_end.py``;
 all three: ``python benchmarks/run.py epoch`` (``epoch_tagger`` for the tagger); a
 tf_keras model: ``python benchmarks/run.py epoch --backends tf_keras``.
@@ -52,6 +56,7 @@ from common import (
 METRICS = ["accuracy", "auc", "f1", "precision", "recall", "log_loss"]
 TAGGER_METRICS = ["accuracy", "f1", "auc"]
 TAGGER = os.environ.get("FITTRACK_BENCH_MODEL") == "tagger"
+CURVES = os.environ.get("FITTRACK_BENCH_CURVES") == "1"   # the callback also stores curves
 EPOCHS, REPEATS = 5, 5
 
 
@@ -101,7 +106,8 @@ def contenders(model, x, y, xv, yv, batch_size: int) -> dict:
         on_epoch_end=lambda epoch, logs: fn())]
     return {
         "none": lambda: [],
-        "callback": lambda: [MetricsCallback(METRICS, (x, y), (xv, yv), batch_size=batch_size)],
+        "callback": lambda: [MetricsCallback(METRICS, (x, y), (xv, yv), batch_size=batch_size,
+                                             curves=CURVES)],
         "evaluate": at_epoch_end(evaluate),
         "forward": at_epoch_end(forward),
         "recipe": at_epoch_end(recipe),
@@ -128,14 +134,19 @@ def main() -> None:
             if repeat:
                 totals[name].append((time.perf_counter() - start) / EPOCHS)
     standalone = timed(forward_pass(model, np.concatenate([x, xv]), batch_size), repeats=5)
+    # one real training epoch over the whole training set (Keras' default batch size, 32)
+    train_epoch = timed(lambda: model.fit(x, y, epochs=1, verbose=0), repeats=1)
     bare = np.array(totals.pop("none"))
     cost = {name: float(np.median(np.array(t) - bare)) for name, t in totals.items()}
-    emit({"bench": "epoch_end", "model": "tagger" if TAGGER else "mlp",
+    model_name = "tagger" if TAGGER else "mlp+curves" if CURVES else "mlp"
+    emit({"bench": "epoch_end", "model": model_name,
           "backend": backend_name(), "batch_size": batch_size,
           "callback_s": cost["callback"], "epoch_end_hook_s": float(np.median(hook_times[EPOCHS:])),
           "evaluate_s": cost["evaluate"], "forward_s": cost["forward"], "recipe_s": cost["recipe"],
           "forward_standalone_s": standalone, "hook_vs_standalone": float(
               np.median(hook_times[EPOCHS:])) / standalone,
+          "train_epoch_s": train_epoch,
+          "share_of_epoch": cost["callback"] / (train_epoch + cost["callback"]),
           "vs_evaluate": cost["callback"] / cost["evaluate"],
           "vs_forward": cost["callback"] / cost["forward"],
           "recipe_speedup": cost["recipe"] / cost["callback"]})

@@ -1,8 +1,8 @@
 """Run the benchmarks on each Keras backend (one process per backend) and print tables.
 
 Usage:
-    python benchmarks/run.py [epoch] [epoch_tagger] [batch] [growth] [workers] [memory]
-        [metrics] [store] [--backends jax,tensorflow,torch,tf_keras]
+    python benchmarks/run.py [epoch] [epoch_tagger] [epoch_curves] [batch] [tabular] [growth]
+        [workers] [memory] [metrics] [store] [--backends jax,tensorflow,torch,tf_keras]
 
 ``tf_keras`` among the backends runs the benchmark on a tf_keras (Keras 2) model:
 ``TF_USE_LEGACY_KERAS=1`` with Keras 3 on TensorFlow (``pip install "fittrack[tf-keras]"``).
@@ -23,20 +23,25 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPTS = {"epoch": "bench_epoch_end.py", "epoch_tagger": "bench_epoch_end.py",
+           "epoch_curves": "bench_epoch_end.py",
            "batch": "bench_batch_level.py", "growth": "bench_growth.py",
-           "workers": "bench_workers.py"}
+           "workers": "bench_workers.py", "tabular": "bench_tabular.py"}
 #: backend-independent benchmarks, run once
 ONCE = {"memory": "bench_memory.py", "metrics": "bench_metrics.py"}
 #: extra environment per benchmark name
-ENV = {"epoch_tagger": {"FITTRACK_BENCH_MODEL": "tagger"}}
+ENV = {"epoch_tagger": {"FITTRACK_BENCH_MODEL": "tagger"},
+       "epoch_curves": {"FITTRACK_BENCH_CURVES": "1"}}
 #: the backends a benchmark runs on, where not all: two worker processes (jax.distributed,
 #: or tf_keras under MultiWorkerMirroredStrategy)
 ONLY = {"workers": ("jax", "tf_keras")}
 COLUMNS = {
     "epoch_end": ["model", "backend", "callback_s", "evaluate_s", "forward_s", "recipe_s",
                   "vs_evaluate", "vs_forward", "recipe_speedup", "epoch_end_hook_s",
-                  "forward_standalone_s", "hook_vs_standalone"],
+                  "forward_standalone_s", "hook_vs_standalone", "train_epoch_s",
+                  "share_of_epoch"],
     "batch_level": ["backend", "monitor_size", "eval_ms", "forward_ms", "vs_forward"],
+    "tabular": ["backend", "rows", "callback_s", "forward_s", "evaluate_s", "metrics_s",
+                "vs_forward", "vs_evaluate", "ns_per_row"],
     "growth": ["backend", "rss_epoch5_mb", "growth_mb", "reference_growth_mb"],
     "workers": ["backend", "one_worker_s", "two_workers_s", "ratio", "cpu_ratio", "rows_one_worker",
                 "rows_per_worker", "predict_one_s", "predict_two_s", "gather_in_eval_s",
