@@ -50,6 +50,7 @@ from common import (
     keras_module,
     synthetic_data,
     synthetic_sequences,
+    time_epoch_end,
     timed,
 )
 
@@ -128,7 +129,7 @@ def main() -> None:
         for name, make in runs.items():
             callbacks = make()
             if name == "callback":
-                _time_hook(callbacks[0], hook_times)
+                time_epoch_end(callbacks[0], hook_times)
             start = time.perf_counter()
             model.fit(fit_x, fit_y, epochs=EPOCHS, batch_size=256, verbose=0, callbacks=callbacks)
             if repeat:
@@ -150,17 +151,6 @@ def main() -> None:
           "vs_evaluate": cost["callback"] / cost["evaluate"],
           "vs_forward": cost["callback"] / cost["forward"],
           "recipe_speedup": cost["recipe"] / cost["callback"]})
-
-
-def _time_hook(cb, times: list[float]) -> None:
-    """Time MetricsCallback.on_epoch_end itself."""
-    original = cb.on_epoch_end
-
-    def timed(epoch, logs=None):
-        start = time.perf_counter()
-        original(epoch, logs)
-        times.append(time.perf_counter() - start)
-    cb.on_epoch_end = timed
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if os.path.isdir(os.path.join(ROOT, "fittrack")):
@@ -30,7 +29,14 @@ if os.path.isdir(os.path.join(ROOT, "fittrack")):
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
-from common import backend_name, emit, forward_pass, keras_module, timed  # noqa: E402
+from common import (  # noqa: E402
+    backend_name,
+    emit,
+    forward_pass,
+    keras_module,
+    time_epoch_end,
+    timed,
+)
 
 METRICS = ["accuracy", "auc", "f1", "log_loss"]
 SIZES = [int(s) for s in os.environ.get("FITTRACK_BENCH_ROWS", "10000,100000,1000000").split(",")]
@@ -64,13 +70,7 @@ def measure(rows: int) -> dict:
     model = build()
     hook: list[float] = []
     cb = MetricsCallback(METRICS, validation_data=(xv, yv))
-    original = cb.on_epoch_end
-
-    def timed_hook(epoch, logs=None):
-        start = time.perf_counter()
-        original(epoch, logs)
-        hook.append(time.perf_counter() - start)
-    cb.on_epoch_end = timed_hook
+    time_epoch_end(cb, hook)
     model.fit(x, y, epochs=REPEATS + 1, batch_size=256, verbose=0, callbacks=[cb])
     callback_s = float(np.median(hook[1:]))
 

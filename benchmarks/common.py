@@ -115,6 +115,17 @@ def timed(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1) -> float:
     return statistics.median(times)
 
 
+def time_epoch_end(cb: Any, times: list[float]) -> None:
+    """Record the time of each call of ``cb.on_epoch_end`` (the callback's hook itself)."""
+    original = cb.on_epoch_end
+
+    def timed_hook(epoch: int, logs: dict | None = None) -> None:
+        start = time.perf_counter()
+        original(epoch, logs)
+        times.append(time.perf_counter() - start)
+    cb.on_epoch_end = timed_hook
+
+
 def rss_mb() -> float:
     """Resident set size of this process, MiB."""
     with open("/proc/self/statm") as handle:
