@@ -67,7 +67,7 @@ def state_values(layer: Any) -> list[np.ndarray]:
 
 
 def reset_states(layer: Any) -> None:
-    """Zero an RNN layer's states (by assignment: Keras 3.6's reset_state fails on NumPy 2)."""
+    """Zero an RNN layer's states (by assignment: Keras 3.7's reset_state fails on NumPy 2)."""
     if TF_KERAS:
         layer.reset_states()
         return

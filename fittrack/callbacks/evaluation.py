@@ -43,12 +43,10 @@ class LossPlan:
 
     def __init__(self) -> None:
         self.entries: list[tuple[int, Any, float | None]] | None = None
-        self.weighted_logs = False
 
     def reset(self) -> None:
         """Forget the model's losses (a new ``fit``)."""
         self.entries = None
-        self.weighted_logs = False
 
     def attach(self, model: Any, keys: list) -> bool:
         """Find the losses (False while Keras has not built them yet)."""
@@ -58,7 +56,6 @@ class LossPlan:
                 return False
             self.entries = [(i, e.loss, e.weight) for e in built
                             if (i := path_index(e.path, keys)) is not None]
-            self.weighted_logs = compat.weighted_output_losses(model)
         return True
 
     def targets(self, plan: OutputPlan, y: Any, role: str) -> list[np.ndarray] | None:
@@ -85,7 +82,7 @@ class LossPlan:
             value = terms.value()
             weighted = value * (1.0 if weight is None else float(weight))
             if len(self.entries) > 1:
-                out[f"{prefix}{names[position]}_loss"] = weighted if self.weighted_logs else value
+                out[f"{prefix}{names[position]}_loss"] = value
             total += weighted
         rows = sum(c.rows for c in chunks)
         regularization = sum(c.rows * c.predicted.regularization for c in chunks) / max(rows, 1)

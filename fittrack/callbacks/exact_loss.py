@@ -8,7 +8,7 @@ reduced over the whole dataset the way Keras reduces one batch
 sum divided by the unmasked count) and ``sum(L * w) / size`` without one. The
 total is ``sum(loss_weight * output loss)`` plus the model's regularisation
 losses; ``<output>_loss`` keys hold the per-output values as Keras logs them
-(unweighted; weighted on Keras 3.0-3.6). The result equals
+(unweighted). The result equals
 ``model.evaluate(x, y, batch_size=len(x))`` to
 float32 rounding.
 """

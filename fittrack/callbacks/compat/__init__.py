@@ -53,7 +53,6 @@ from fittrack.callbacks.compat.losses import (
     set_keras_mask,
     unreduced_loss,
     user_losses,
-    weighted_output_losses,
 )
 from fittrack.callbacks.compat.monitors import name_guess, set_monitor_direction
 
@@ -63,5 +62,4 @@ __all__ = [
     "is_sequential", "is_tf_keras", "jax_variables", "mask_of", "name_guess", "output_layers",
     "reset_states", "set_keras_mask", "set_monitor_direction", "sibling_callbacks",
     "state_values", "state_variables", "unreduced_loss", "user_losses",
-    "weighted_output_losses",
 ]

@@ -77,7 +77,7 @@ def state_values(layer: Any) -> list[np.ndarray]:
 
 def reset_states(layer: Any) -> None:
     """Zero a stateful layer's states (``reset_states()`` in tf_keras, ``reset_state()``
-    in Keras 3; where that fails, as on Keras 3.6 with NumPy 2, zeros are assigned)."""
+    in Keras 3; where that fails, as on Keras 3.7 with NumPy 2, zeros are assigned)."""
     reset = getattr(layer, "reset_states" if is_tf_keras(layer) else "reset_state", None)
     try:
         if reset is not None:

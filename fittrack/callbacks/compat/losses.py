@@ -10,23 +10,20 @@ import keras
 from fittrack.callbacks.compat.kinds import is_tf_keras
 
 
-# ----- masks (Keras 3.6+: keras.src.backend.get_keras_mask; before, and tf_keras: _keras_mask)
+# ----- masks (Keras 3: keras.src.backend.get_keras_mask, which keeps the masks of JAX
+# arrays in a dict by id(); Keras 3.6 left stale entries there, hence Keras >= 3.7;
+# tf_keras: _keras_mask)
 def get_keras_mask(tensor: Any) -> Any:
     """The mask Keras attached to ``tensor`` (in a traced step too), or None."""
-    try:
-        from keras.src.backend import get_keras_mask as get
-    except ImportError:  # Keras < 3.6
-        return getattr(tensor, "_keras_mask", None)
+    from keras.src.backend import get_keras_mask as get
+
     return get(tensor)
 
 
 def set_keras_mask(tensor: Any, mask: Any) -> None:
     """Attach ``mask`` to ``tensor`` as Keras' layers do (the loss reads it)."""
-    try:
-        from keras.src.backend import set_keras_mask as set_mask
-    except ImportError:  # Keras < 3.6
-        tensor._keras_mask = mask
-        return
+    from keras.src.backend import set_keras_mask as set_mask
+
     set_mask(tensor, mask)
 
 
@@ -39,7 +36,7 @@ def mask_of(owner: Any, tensor: Any) -> Any:
 
 
 # ----- the compiled loss
-# Keras >= 3.7: CompileLoss._flat_losses; Keras 3.0-3.6: flat_losses/flat_loss_weights;
+# Keras >= 3.7: CompileLoss._flat_losses, built at the first loss computation;
 # tf_keras: model.compiled_loss (a LossesContainer), _losses/_loss_weights once _built,
 # flattened as tf.nest.flatten flattens the outputs (dict outputs in sorted-key order).
 class OutputLoss(NamedTuple):
@@ -62,14 +59,10 @@ def compiled_losses(model: Any) -> list[OutputLoss] | None:
     if compile_loss is None or not getattr(compile_loss, "built", False):
         return None
     flat = getattr(compile_loss, "_flat_losses", None)
-    if flat is not None:  # Keras >= 3.7: (path, loss, loss_weight, name)
-        return [OutputLoss(tuple(item[0]), item[1], item[2]) for item in flat]
-    losses = getattr(compile_loss, "flat_losses", None)
-    if losses is None:
+    if flat is None:
         return None
-    weights = getattr(compile_loss, "flat_loss_weights", None) or [None] * len(losses)
-    paths = [(i,) for i in range(len(losses))] if len(losses) > 1 else [()]
-    return [OutputLoss(p, fn, w) for p, fn, w in zip(paths, losses, weights)]
+    # each item: (path, loss, loss_weight, name)
+    return [OutputLoss(tuple(item[0]), item[1], item[2]) for item in flat]
 
 
 def _tf_keras_losses(model: Any) -> list[OutputLoss] | None:
@@ -82,17 +75,6 @@ def _tf_keras_losses(model: Any) -> list[OutputLoss] | None:
     weights = getattr(container, "_loss_weights", None) or [None] * len(losses)
     paths = [(i,) for i in range(len(losses))] if len(losses) > 1 else [()]
     return [OutputLoss(p, fn, w) for p, fn, w in zip(paths, losses, weights) if fn is not None]
-
-
-def weighted_output_losses(model: Any) -> bool:
-    """Whether Keras logs ``<output>_loss`` times the output's loss weight: Keras 3.0-3.6
-    (its CompileLoss has ``flat_losses``, no ``_flat_losses``) does; Keras >= 3.7 and
-    tf_keras log the unweighted value."""
-    if is_tf_keras(model):
-        return False
-    compile_loss = getattr(model, "_compile_loss", None)
-    return (getattr(compile_loss, "_flat_losses", None) is None
-            and getattr(compile_loss, "flat_losses", None) is not None)
 
 
 def user_losses(model: Any) -> Any:
