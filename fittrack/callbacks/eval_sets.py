@@ -63,7 +63,7 @@ class ArraySet:
     def head(self, predictor: Predictor, model: Any) -> Chunk:
         head = self.batched.head()
         rows = np.arange(head.n_rows)
-        predicted = predictor.predict(model, head, self.key + "_check")
+        predicted = predictor.predict(model, head, self.key + "_check", compiled=False)
         return Chunk(take_rows(self.data.y, rows), predicted,
                      take_rows(self.data.sample_weight, rows), head.n_rows)
 
@@ -96,7 +96,7 @@ class StreamSet:
         """The first batch (kept for the first evaluation of a generator)."""
         x, y, w = self.data.first()
         rows = n_rows(y)
-        return Chunk(y, predictor.predict_batch(model, x, rows), w, rows)
+        return Chunk(y, predictor.predict_batch(model, x, rows, compiled=False), w, rows)
 
     def chunks(self, predictor: Predictor, model: Any, loss_targets: LossTargets | None = None,
                on_batch: Callable[[], None] | None = None) -> list[Chunk]:

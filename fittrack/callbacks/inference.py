@@ -170,9 +170,9 @@ class Predictor:
 
     def predict(self, model: Any, batched: BatchedInputs, key: str,
                 targets: BatchedInputs | None = None,
-                on_batch: Callable[[], None] | None = None) -> Predicted:
+                on_batch: Callable[[], None] | None = None, compiled: bool = True) -> Predicted:
         """The model's outputs for every row of ``batched`` (and the compiled losses'
-        values, given the targets batched the same way)."""
+        values, given the targets batched the same way); ``compiled=False``: eagerly."""
         step = self.step(model)
         buffers: list[np.ndarray | None] | None = None
         keys: list = []
@@ -180,7 +180,7 @@ class Predictor:
         with inference_mode(model):
             step.begin()
             for i, batch in enumerate(batched.batches):
-                result = step(batch, None if targets is None else targets.batches[i])
+                result = step(batch, None if targets is None else targets.batches[i], compiled)
                 if buffers is None:
                     keys = [k for k, _ in result.outputs]
                     buffers = self._buffers_for(key, result, batched.n_rows)
@@ -199,13 +199,13 @@ class Predictor:
         return Predicted(outputs, buffers[n_out:2 * n_out], reg / max(batched.n_rows, 1),
                          values if values else None)
 
-    def predict_batch(self, model: Any, x: Any, rows: int,
-                      targets: list | None = None) -> Predicted:
+    def predict_batch(self, model: Any, x: Any, rows: int, targets: list | None = None,
+                      compiled: bool = True) -> Predicted:
         """One batch of a streamed source (the first ``rows`` rows of the outputs)."""
         step = self.step(model)
         with inference_mode(model):
             step.begin()
-            result = step(x, targets)
+            result = step(x, targets, compiled)
         return Predicted([(k, a) for k, a in result.outputs], result.masks,
                          result.regularization, result.loss_values).rows(0, rows)
 

@@ -9,7 +9,8 @@ one compiled function, built once per ``fit`` and reused every epoch:
 - JAX: ``jax.jit`` around ``model.stateless_call(..., return_losses=True)``,
   fed the current variable values (in the middle of an epoch, the training
   state Keras holds, so nothing is written back into the model);
-- TensorFlow: ``tf.function(reduce_retracing=True)`` around ``model(x)``;
+- TensorFlow: ``tf.function(reduce_retracing=True)`` around ``model(x)``, traced
+  first with the batch axis left open (one graph for every set's batch size);
 - PyTorch: ``model(x)`` under ``torch.no_grad()``;
 - a tf_keras model (Keras 2): ``tf.function(reduce_retracing=True)`` around
   ``model(x, training=False)`` in TensorFlow alone, whatever Keras 3's backend
@@ -83,14 +84,18 @@ class InferenceStep:
         """Start a pass over a dataset (a stateful model starts from its current states)."""
         self._carry = None
 
-    def __call__(self, x: Any, targets: list | None = None) -> StepResult:
+    def __call__(self, x: Any, targets: list | None = None, compiled: bool = True) -> StepResult:
+        """One batch through the model; ``compiled=False`` runs the same step eagerly (the
+        checks before training: one batch, no compilation for a step used once)."""
         # PyTorch runs eagerly: its losses cost a dispatch per op and batch here, and fewer
         # over the whole outputs afterwards (exact_loss); compiled backends fuse them.
         with_loss = bool(self.losses) and targets is not None and self._backend != "torch"
-        fn = self._fns.get(with_loss)
+        targets = targets if with_loss else None
+        fn = self._fns.get(with_loss) if compiled else self._body()
         if fn is None:
             fn = self._fns[with_loss] = self._compile()
-        targets = targets if with_loss else None
+            if self._backend in ("tensorflow", "tf_keras") and not self.carry_state:
+                _trace_any_batch_size(fn, x, targets)
         if self._backend == "jax":
             trainable, non_trainable = compat.jax_variables(self.model)
             if self._local:   # several processes: this one's copy, so the step runs locally
@@ -111,6 +116,14 @@ class InferenceStep:
                               np.asarray(numpy(v), dtype=np.float64) for v in values])
 
     # ----- per backend -----
+    def _body(self) -> Any:
+        """The step's function, uncompiled."""
+        if self._backend == "tf_keras":
+            return self._tf_keras_body
+        if self._backend == "jax":
+            return self._jax_body if self.carry_state else self._jax_stateless
+        return self._torch_body if self._backend == "torch" else self._eager_body
+
     def _compile(self) -> Any:
         if self._backend == "tf_keras":
             import tensorflow as tf
@@ -174,6 +187,25 @@ class InferenceStep:
             values = [compat.unreduced_loss(loss, t, leaves[position])
                       for (position, loss), t in zip(self.losses, targets)]
         return y, masks, reg, values
+
+
+def _trace_any_batch_size(fn: Any, x: Any, targets: Any) -> None:
+    """Trace a ``tf.function`` once for any number of rows (the batch axis ``None``), so
+    that sets of other sizes reuse the graph instead of tracing it again (a second trace
+    of a recurrent model costs seconds). A model that cannot be traced so (a static batch
+    size in its ``call``) is traced on first call, per shape, as before."""
+    import tensorflow as tf
+
+    def spec(leaf: Any) -> Any:
+        if leaf is None or not hasattr(leaf, "shape") or len(leaf.shape) == 0:
+            return leaf
+        return tf.TensorSpec((None, *tuple(leaf.shape)[1:]), tf.as_dtype(leaf.dtype))
+
+    try:
+        fn.get_concrete_function(tf.nest.map_structure(spec, x),
+                                 None if targets is None else tf.nest.map_structure(spec, targets))
+    except Exception:  # any failure: the first call traces per shape, as before
+        return
 
 
 def _process_count() -> int:
