@@ -1,9 +1,10 @@
 """The example notebooks: they execute without error, and the committed copies keep outputs.
 
 Executing them trains small models (about 15 s each on a CPU), so that runs on the
-JAX backend only. ``FITTRACK_SAVE_NOTEBOOKS=1`` saves the executed notebooks over the
-committed copies (outputs kept). The kernel is this interpreter (a kernel spec written to a
-temporary JUPYTER_PATH), with this checkout first on its path.
+JAX backend only, two notebooks at a time. ``FITTRACK_SAVE_NOTEBOOKS=1`` saves the
+executed notebooks over the committed copies (outputs kept). The kernel is this
+interpreter (a kernel spec written to a temporary JUPYTER_PATH), with this checkout
+first on its path.
 """
 
 from __future__ import annotations
@@ -70,34 +71,57 @@ def test_committed_notebook_keeps_its_outputs(name):
     assert all(cell.execution_count is not None for cell in code)
 
 
-@pytest.fixture
-def kernel_name(tmp_path, monkeypatch):
-    """A kernel spec for this interpreter, found first on JUPYTER_PATH."""
-    spec = tmp_path / "jupyter" / "kernels" / "fittrack-test"
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    """Every notebook executed with its outputs cleared, two at a time (each in a kernel of
+    its own: the kernels' start-up and imports overlap): ``{name: notebook or error}``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nbclient import NotebookClient
+
+    jupyter = tmp_path_factory.mktemp("jupyter")
+    spec = jupyter / "kernels" / "fittrack-test"
     spec.mkdir(parents=True)
     spec.joinpath("kernel.json").write_text(json.dumps({
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "fittrack tests", "language": "python"}))
-    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
-    monkeypatch.setenv("KERAS_BACKEND", "jax")
-    monkeypatch.setenv("MPLBACKEND", INLINE)  # figures go to the outputs, as in Jupyter
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
-        [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
-    return "fittrack-test"
+    env = {"JUPYTER_PATH": str(jupyter), "KERAS_BACKEND": "jax",
+           "MPLBACKEND": INLINE,  # figures go to the outputs, as in Jupyter
+           "PYTHONPATH": os.pathsep.join([str(ROOT)] + [
+               p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])}
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+
+    def run(name: str):
+        nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs = []
+        try:
+            NotebookClient(nb, kernel_name="fittrack-test", timeout=300,
+                           resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+        except Exception as error:  # reported by the notebook's own test
+            return error
+        return nb
+
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            return dict(zip(sorted(EXPECTED), pool.map(run, sorted(EXPECTED))))
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @pytest.mark.skipif(os.environ.get("KERAS_BACKEND") != "jax",
                     reason="the notebooks are executed on the JAX backend only")
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_notebook_executes(name, kernel_name):
-    from nbclient import NotebookClient
-
-    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []
-    NotebookClient(nb, kernel_name=kernel_name, timeout=300,
-                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+def test_notebook_executes(name, executed):
+    nb = executed[name]
+    if isinstance(nb, Exception):
+        raise nb
     text, images, errors = _outputs(nb)
     assert errors == []
     if os.environ.get("FITTRACK_SAVE_NOTEBOOKS") == "1":  # refresh the committed copies

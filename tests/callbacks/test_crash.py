@@ -8,6 +8,9 @@ import sys
 import textwrap
 
 import pandas as pd
+import pytest
+
+from tests.keras_under_test import BACKEND
 
 SCRIPT = textwrap.dedent("""
     import sys, time
@@ -62,6 +65,9 @@ def well_formed(path):
     return pd.read_csv(path)
 
 
+@pytest.mark.skipif(BACKEND in ("tensorflow", "torch"),
+                    reason="Keras 3 calls the hooks that write the files the same way on every "
+                           "backend: killed on JAX (and on tf_keras, whose hooks differ)")
 def test_sigkill_after_an_epoch_keeps_every_finished_epoch(tmp_path):
     assert run_until_killed(tmp_path, kill_after_epoch=2) == -signal.SIGKILL
     epochs = well_formed(tmp_path / "run.csv")
