@@ -125,23 +125,19 @@ class InferenceStep:
         return self._torch_body if self._backend == "torch" else self._eager_body
 
     def _compile(self) -> Any:
-        if self._backend == "tf_keras":
-            import tensorflow as tf
-
-            if getattr(self.model, "run_eagerly", False):
-                return self._tf_keras_body
-            return tf.function(self._tf_keras_body, reduce_retracing=True)
+        """The step's function, compiled (a tf_keras model compiled with
+        ``run_eagerly=True`` and PyTorch: as it is)."""
+        body = self._body()
         if self._backend == "jax":
             import jax
 
-            return jax.jit(self._jax_body if self.carry_state else self._jax_stateless)
-        if self._backend == "tensorflow":
+            return jax.jit(body)
+        if self._backend == "tensorflow" or (
+                self._backend == "tf_keras" and not getattr(self.model, "run_eagerly", False)):
             import tensorflow as tf
 
-            return tf.function(self._eager_body, reduce_retracing=True)
-        if self._backend == "torch":
-            return self._torch_body
-        return self._eager_body
+            return tf.function(body, reduce_retracing=True)
+        return body
 
     def _jax_body(self, trainable: list, non_trainable: list, x: Any, targets: Any) -> tuple:
         kwargs = {"training": False} if getattr(self.model, "_call_has_training_arg", True) else {}

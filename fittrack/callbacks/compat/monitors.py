@@ -12,13 +12,12 @@ import numpy as np
 # ----- how a monitoring callback compares values
 # Keras 3 keeps ``mode`` and decides ``monitor_op`` at the first epoch end (the
 # ModelCheckpoint of older Keras 3, 3.7 among them: in __init__, keeping no mode).
-# tf_keras' EarlyStopping and
-# ModelCheckpoint decide ``monitor_op`` (np.greater / np.less), ``min_delta``'s sign
-# and ``best`` in __init__ from the name, keeping no mode; ReduceLROnPlateau keeps
-# ``mode`` and decides in ``_reset()``.
+# tf_keras' EarlyStopping and ModelCheckpoint decide ``monitor_op`` (np.greater /
+# np.less), ``min_delta``'s sign and ``best`` in __init__ from the name, keeping no
+# mode; ReduceLROnPlateau keeps ``mode`` and decides in ``_reset()``.
 def name_guess(callback: Any) -> bool | None:
-    """Whether tf_keras (or an older Keras 3's ModelCheckpoint, 3.7's) guesses greater-is-better
-    for ``callback.monitor`` in ``mode="auto"``; None for other callbacks."""
+    """Whether tf_keras (or an older Keras 3's ModelCheckpoint, 3.7's) guesses
+    greater-is-better for ``callback.monitor`` in ``mode="auto"``; None for other callbacks."""
     monitor = str(getattr(callback, "monitor", ""))
     names = {cls.__name__ for cls in type(callback).__mro__}
     if "EarlyStopping" in names:
