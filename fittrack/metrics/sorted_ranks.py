@@ -12,15 +12,19 @@ bit of every key is 1 for a negative row.
 
 The sorted keys are read in chunks that end where a tied group starts; each
 chunk is summed in closed form (no per-threshold arrays): a negative counts
-the positives ranked above it, a positive the precision at its rank, then
-each tied group's positives get the group's precision and its (positive,
-negative) pairs count half, as scikit-learn's curves count them. A tied group
-longer than a chunk is summed from its bounds (binary searches). Twice the
-ROC area is an integer, summed exactly.
+the positives ranked above it, a positive the precision at its rank; then the
+tied groups that hold a positive, found from the positives' neighbours (one
+binary search per group: the work follows the positives, not the ties), give
+their positives the group's precision and count their (positive, negative)
+pairs half, as scikit-learn's curves count them. A tied group longer than a
+chunk is summed from its bounds (binary searches). Twice the ROC area is an
+integer, summed exactly.
 
 The keys of a few classes at a time and a chunk's temporaries are the whole
 extra memory: a fraction of the scores' (issue 17). Scores can come from a
-function of the rows (the softmax of logits, computed per chunk of rows).
+function of the rows (the softmax of logits, computed per chunk of rows). On
+a large input the groups of classes are packed, sorted and summed on a few
+threads (:mod:`fittrack.metrics.parallel`), with the same sums.
 
 Example:
     >>> scores = np.array([[0.9], [0.5], [0.5], [0.1]])
@@ -31,10 +35,12 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import chain
 
 import numpy as np
 
-from fittrack.metrics.chunks import chunk_rows, row_chunks
+from fittrack.metrics.chunks import PIECES, chunk_rows, row_chunks
+from fittrack.metrics import parallel
 
 #: keys of at least this many elements are sorted at once (more for many classes)
 GROUP = 1 << 20
@@ -57,48 +63,77 @@ def sorted_sums(values: Callable[[slice], np.ndarray], n: int, n_classes: int,
         positive: an ``(n, C)`` 0/1 matrix, or ``(n,)`` class indices.
         dtype: ``np.float32`` when every score is exact in float32, else ``np.float64``.
     """
-    group = max(1, max(GROUP, n * n_classes // 4) // n)
-    sums = []
-    for first in range(0, n_classes, group):
+    group = max(1, max(GROUP, n * n_classes // 4) // n)   # classes whose keys are made at once
+    if n * n_classes >= parallel.THREADS_FROM:     # a group per thread: all of them busy
+        group = min(group, -(-n_classes // parallel.threads()))
+    # ranks per chunk of the scan: with many classes, longer chunks (fewer calls); the
+    # temporaries of a chunk (up to about 30 bytes a rank) stay a fraction of the scores'
+    step = max(chunk_rows(n), n * n_classes // (4 * PIECES))
+
+    def group_sums(first: int) -> list[tuple[int, int, float, float]]:
         classes = range(first, min(first + group, n_classes))
-        keys, split = _sorted_keys(values, n, n_classes, classes, positive, np.dtype(dtype))
-        for row, m in zip(keys, split):
-            step = chunk_rows(n)                     # non-negative scores, then negative ones
-            high = scan_sorted(row[:m], step=step)
-            low = scan_sorted(row[m:], offset=m, tps=high[0], step=step)
-            sums.append((high[0] + low[0], high[1] + low[1], (high[2] + low[2]) / 2,
-                         high[3] + low[3]))
-    return tuple(np.array(v, dtype=np.float64) for v in zip(*sums))
+        keys, split = _packed_keys(values, n, n_classes, classes, positive, np.dtype(dtype))
+        return [_class_sums(row, int(m), step) for row, m in zip(keys, split)]
+
+    groups = parallel.parallel_map(group_sums, range(0, n_classes, group), elements=n * n_classes)
+    return tuple(np.array(v, dtype=np.float64) for v in zip(*chain.from_iterable(groups)))
 
 
-def _sorted_keys(values: Callable[[slice], np.ndarray], n: int, n_classes: int, classes: range,
+def _class_sums(keys: np.ndarray, m: int, step: int) -> tuple[int, int, float, float]:
+    """Sort one class's keys in place (non-negative scores ``keys[:m]``, then negative
+    ones) and sum them: ``(n_pos, n_neg, area, ap_sum)``."""
+    keys[:m].sort()
+    keys[m:].sort()
+    high = scan_sorted(keys[:m], step=step)
+    low = scan_sorted(keys[m:], offset=m, tps=high[0], step=step)
+    return (high[0] + low[0], high[1] + low[1], (high[2] + low[2]) / 2, high[3] + low[3])
+
+
+def _packed_keys(values: Callable[[slice], np.ndarray], n: int, n_classes: int, classes: range,
                  positive: np.ndarray, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-    """``(keys, split)``: per class, the sorted keys of its non-negative scores
-    (``keys[i, :split[i]]``) and of its negative ones (``keys[i, split[i]:]``)."""
+    """``(keys, split)``: per class, the keys of its non-negative scores
+    (``keys[i, :split[i]]``) and of its negative ones (``keys[i, split[i]:]``), unsorted.
+
+    While no score is negative (probabilities), a chunk of rows is packed for all
+    the classes at once: one transposed copy of the score bits, then in place."""
     keys = np.empty((len(classes), n), _BITS[dtype])
     front, back = np.zeros(len(classes), np.int64), np.full(len(classes), n, np.int64)
-    for rows in row_chunks(n, n_classes):            # values(rows): (len(rows), n_classes)
-        block, labels = values(rows), positive[rows]
-        for i, c in enumerate(classes):
-            v, label = block[:, c].astype(dtype, copy=False), positive_column(labels, c)
-            negative = v < 0
-            if negative.any():
-                v, label, minus, minus_label = v[~negative], label[~negative], -v[negative], \
-                    label[negative]
-                back[i] -= len(minus)
-                _pack(minus, minus_label, keys[i, back[i]:back[i] + len(minus)], flip=True)
+    sign = keys.dtype.type(1) << keys.dtype.type(8 * keys.itemsize - 1)
+    for rows in row_chunks(n, len(classes)):         # values(rows): (len(rows), n_classes)
+        block = values(rows)[:, classes.start:classes.stop].astype(dtype, copy=False)
+        if (front == front[0]).all():
+            out = keys[:, front[0]:front[0] + len(block)]
+            out[...] = block.view(out.dtype).T
+            if not (out > sign).any():               # no negative score (-0.0 is the sign)
+                _pack(out, _class_labels(positive[rows], classes), out, flip=False)
+                front += len(block)
+                continue
+        labels = _class_labels(positive[rows], classes)
+        for i, (v, label) in enumerate(zip(block.T, labels)):
+            minus = v < 0
+            if minus.any():
+                back[i] -= int(minus.sum())
+                _pack(-v[minus], label[minus], keys[i, back[i]:back[i] + int(minus.sum())],
+                      flip=True)
+                v, label = v[~minus], label[~minus]
             _pack(v, label, keys[i, front[i]:front[i] + len(v)], flip=False)
             front[i] += len(v)
-    for row, m in zip(keys, front):
-        row[:m].sort()
-        row[m:].sort()
     return keys, front
+
+
+def _class_labels(labels: np.ndarray, classes: range) -> np.ndarray:
+    """``(len(classes), rows)`` 0/1 labels of ``classes``: columns of an ``(rows, C)``
+    0/1 matrix, or of ``(rows,)`` class indices (one-vs-rest)."""
+    if labels.ndim == 2:
+        return labels[:, classes.start:classes.stop].T
+    return labels == np.arange(classes.start, classes.stop).astype(labels.dtype)[:, None]
 
 
 def _pack(scores: np.ndarray, positive: np.ndarray, out: np.ndarray, flip: bool) -> None:
     """Keys of non-negative ``scores`` into ``out``: complemented (the highest score
     first), or for the magnitudes of negative scores (``flip``) not complemented."""
-    np.left_shift(scores.view(out.dtype), 1, out=out)
+    bits = scores if scores.dtype == out.dtype else scores.view(out.dtype)
+    np.left_shift(bits, 1, out=out)
     label = positive == 0 if flip else positive
     np.bitwise_or(out, label, out=out, dtype=out.dtype, casting="unsafe")
     if not flip:
@@ -152,30 +187,39 @@ def _chunk_sums(block: np.ndarray, offset: int, tps: int) -> tuple[int, int, int
     ``offset...``, below ``tps`` positives.
 
     Untied, a negative counts the positives above it and a positive the
-    precision at its rank; a tied group's positives (first in it) are then
-    given the group's precision, and its (positive, negative) pairs count half.
+    precision at its rank; then each tied group holding a positive is found
+    from the positives' keys (binary searches: the work follows the positives,
+    not the ties): its positives (first in it) get the group's precision, and
+    its (positive, negative) pairs count half.
     """
     m = len(block)
-    flags = block & 1                                # 1 for a negative row
-    at = np.flatnonzero(flags == 0)                  # ranks of the positives in the chunk
+    at = np.flatnonzero((block & 1) == 0)            # ranks of the positives in the chunk
     pos, neg = len(at), m - len(at)
     # sum over negatives of the positives above: tps + (rank - negatives above it in the chunk)
     area2 = 2 * (neg * tps + (m * (m - 1) // 2 - int(at.sum())) - neg * (neg - 1) // 2)
     precision = np.arange(tps + 1, tps + pos + 1, dtype=np.float64)
     precision /= np.add(at, offset + 1, dtype=np.float64)
-    tied = np.flatnonzero((block[1:] ^ block[:-1]) <= 1)   # rank i ties with i + 1
+    tied = _tied(block, at)                          # positives in a tied group, by index in at
     if len(tied):
-        new = np.empty(len(tied), dtype=bool)
-        new[0] = True
-        np.not_equal(tied[1:], tied[:-1] + 1, out=new[1:])
-        starts = np.flatnonzero(new)
-        first = tied[starts]                                      # group = first..last
-        last = np.append(tied[starts[1:] - 1], tied[-1]) + 1
-        negatives = np.cumsum(flags, dtype=flags.dtype)           # at or above each rank
-        lo = first - (negatives[first] - flags[first]).astype(np.int64)   # positives above
-        in_group = last + 1 - negatives[last].astype(np.int64) - lo
+        key = block[at[tied]]                        # a group's positives share one key
+        starts = np.flatnonzero(np.diff(key, prepend=key[0] ^ 1))
+        lo = tied[starts]                            # positives above each group
+        in_group = np.diff(starts, append=len(tied))  # all of a group's positives are tied
+        first = at[lo]                               # its positives come first: group = first..
+        last = np.searchsorted(block, key[starts] | 1, side="right") - 1        # ..last
         area2 -= int(np.dot(in_group, last - first + 1 - in_group))
         members = np.repeat(lo - (np.cumsum(in_group) - in_group), in_group) \
             + np.arange(in_group.sum())
         precision[members] = np.repeat((tps + lo + in_group) / (last + offset + 1), in_group)
     return pos, neg, area2, float(precision.sum())
+
+
+def _tied(block: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Indices in ``at`` of the positives whose score ties with a neighbour's."""
+    if not len(at):
+        return at
+    last = len(block) - 1
+    score = block[at] | 1                            # the key without its label bit
+    above = (block[np.maximum(at - 1, 0)] | 1 == score) & (at > 0)
+    below = (block[np.minimum(at + 1, last)] | 1 == score) & (at < last)
+    return np.flatnonzero(above | below)

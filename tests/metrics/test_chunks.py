@@ -15,7 +15,15 @@ import warnings
 import numpy as np
 import pytest
 
-from fittrack.metrics import Problem, chunks, curves, evaluate, get_metric, sorted_ranks
+from fittrack.metrics import (
+    Problem,
+    chunks,
+    curves,
+    evaluate,
+    get_metric,
+    parallel,
+    sorted_ranks,
+)
 from fittrack.metrics.registry import CANONICAL
 
 from ._data import all_cases, weights
@@ -26,7 +34,8 @@ TOL = dict(rtol=1e-10, atol=1e-12)
 
 @pytest.fixture
 def tiny_chunks(monkeypatch):
-    """A function that runs its argument with chunks of a few rows."""
+    """A function that runs its argument with chunks of a few rows (and the classes'
+    ranking sums on three threads)."""
     def run(fn):
         with monkeypatch.context() as m:
             m.setattr(chunks, "SMALL", 16)
@@ -35,6 +44,8 @@ def tiny_chunks(monkeypatch):
             m.setattr(chunks, "PIECES", 7)
             m.setattr(curves, "VECTORIZED", 0)
             m.setattr(sorted_ranks, "GROUP", 50)
+            m.setattr(parallel, "THREADS_FROM", 0)      # groups of classes on three threads
+            m.setattr(parallel, "threads", lambda: 3)
             return fn()
     return run
 
@@ -85,8 +96,9 @@ def test_chunked_values_equal_one_chunk_on_logits(case_name, tiny_chunks):
 
 @pytest.mark.parametrize("seed", range(20))
 def test_sorted_ranks_equal_the_weighted_curves(seed, tiny_chunks):
-    """Random sizes, many ties, long tied groups, -0.0 and negative scores, with and
-    without weights (zeros among them): sorted in chunks as the curves sum them."""
+    """Random sizes, many ties, long tied groups, -0.0 and negative scores (in every chunk,
+    or from some row on), with and without weights (zeros among them): sorted in chunks
+    as the curves sum them."""
     rng = np.random.default_rng(seed)
     n, n_classes = int(rng.integers(1, 300)), int(rng.integers(1, 5))
     scores = np.round(rng.random((n, n_classes)), int(rng.integers(0, 3))).astype(np.float32)
@@ -95,6 +107,8 @@ def test_sorted_ranks_equal_the_weighted_curves(seed, tiny_chunks):
         scores -= np.float32(0.5)
     if seed % 4 == 0:
         scores[rng.random((n, n_classes)) < 0.3] = -0.0
+    if seed % 5 == 1:  # negatives only in later rows: chunks packed for all classes, then per class
+        scores[n // 2:] -= np.float32(0.5)
     labels = rng.integers(0, max(n_classes, 2), n)
     positive = labels[:, None] if n_classes == 1 else labels[:, None] == np.arange(n_classes)
     exact = curves.ranking_sums(scores.astype(np.float64), positive, np.ones(n))
