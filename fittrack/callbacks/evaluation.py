@@ -93,12 +93,19 @@ class LossPlan:
 def evaluate_chunks(plan: OutputPlan, losses: LossPlan, chunks: list[Chunk], prefix: str,
                     role: str, where: str, on_error: OnError = "nan") -> dict[str, float]:
     """Every metric of every output, then the exact loss, on one dataset."""
+    values = metric_values(plan, chunks, prefix, role, where, on_error)
+    values.update(loss_values(plan, losses, chunks, prefix, role, where, on_error))
+    return values
+
+
+def metric_values(plan: OutputPlan, chunks: list[Chunk], prefix: str, role: str, where: str,
+                  on_error: OnError = "nan") -> dict[str, float]:
+    """Every metric of every output on one dataset."""
     values: dict[str, float] = {}
     for o in plan.outputs:
         y, p, w = _rows(plan, o.position, chunks, role)
         values.update(evaluate(o.specs, y, p, w, prefix=prefix + o.prefix, where=where,
                                on_error=on_error, problem=o.problem))
-    values.update(_loss(plan, losses, chunks, prefix, role, where, on_error))
     return values
 
 
@@ -113,7 +120,8 @@ def curves_of(plan: OutputPlan, chunks: list[Chunk], role: str, kinds: list[str]
         y, p, w = _rows(plan, o.position, chunks, role)
         try:
             ctx = EvalContext(y, p, w, problem=o.problem)
-            scores = ctx.probs.reshape(-1, ctx.probs.shape[-1])
+            probs = ctx.probs if o.problem.logits else ctx.probs_given   # outputs: no copy
+            scores = probs.reshape(-1, probs.shape[-1])
             if not np.isfinite(scores).all():
                 raise ValueError("the predictions hold NaN or infinite values")
             out[o.name] = curves_for(ctx.true_labels, scores, ctx.weights, ctx.n_classes, kinds)
@@ -138,8 +146,9 @@ def _rows(plan: OutputPlan, position: int, chunks: list[Chunk], role: str) -> tu
     return np.concatenate(ys), np.concatenate(ps), weights
 
 
-def _loss(plan: OutputPlan, losses: LossPlan, chunks: list[Chunk], prefix: str, role: str,
-          where: str, on_error: OnError) -> dict[str, float]:
+def loss_values(plan: OutputPlan, losses: LossPlan, chunks: list[Chunk], prefix: str, role: str,
+                where: str, on_error: OnError = "nan") -> dict[str, float]:
+    """The exact loss (and each output's, with several) on one dataset."""
     try:
         return losses.evaluate(plan, chunks, prefix, role)
     except Exception as err:

@@ -35,45 +35,13 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from fittrack.metrics.curves import sortable_bits
 from fittrack.metrics.ranking import UndefinedMetricWarning
 from fittrack.metrics.thinning import average_precision_of, roc_auc_of, take, thin
+from fittrack.metrics.threshold_counts import Counts, threshold_counts
 
 KINDS = ("roc", "pr", "confusion")
 #: Default length above which a curve is thinned.
 MAX_POINTS = 1000
-Counts = tuple[np.ndarray, np.ndarray, np.ndarray]
-
-
-def _counts(positive: np.ndarray, scores: np.ndarray, weights: np.ndarray | None) -> Counts:
-    """``(fps, tps, thresholds)``: weighted false and true positives at each distinct
-    threshold, highest first (scikit-learn's ``confusion_matrix_at_thresholds``)."""
-    if weights is not None:
-        keep = weights != 0
-        positive, scores, weights = positive[keep], scores[keep], weights[keep]
-    if not len(scores):
-        raise ValueError("A curve needs rows with a non-zero weight; received none.")
-    order = _descending(scores)
-    scores, y = scores[order], positive[order].astype(np.float64)
-    idx = np.append(np.flatnonzero(np.diff(scores)), len(scores) - 1)
-    if weights is None:
-        tps = np.cumsum(y)[idx]
-        return 1.0 + idx - tps, tps, scores[idx]
-    w = weights[order]
-    return np.cumsum((1.0 - y) * w)[idx], np.cumsum(y * w)[idx], scores[idx]
-
-
-def _descending(scores: np.ndarray) -> np.ndarray:
-    """Row order by decreasing score, tied rows in row order (a stable sort); scores
-    exact in float32 sort as packed (complemented score bits, row) integer keys,
-    several times faster than a stable argsort."""
-    bits = sortable_bits(scores) if len(scores) < 2**32 else None
-    if bits is None:
-        return np.argsort(-scores, kind="stable")
-    key = (np.uint64(0xFFFFFFFF) - bits.astype(np.uint64)) << np.uint64(32)
-    key |= np.arange(len(scores), dtype=np.uint64)
-    key.sort()
-    return (key & np.uint64(0xFFFFFFFF)).astype(np.int64)
 
 
 def _ratio(counts: np.ndarray, what: str) -> np.ndarray:
@@ -91,7 +59,7 @@ def roc_points(y_true: np.ndarray, scores: np.ndarray, sample_weight: np.ndarray
     Equal to ``sklearn.metrics.roc_curve(y_true, scores, sample_weight=...)``
     when the curve has at most ``max_points`` points (None: never thinned).
     """
-    return _roc(_counts(*_binary_inputs(y_true, scores, sample_weight)), max_points)
+    return _roc(threshold_counts(*_binary_inputs(y_true, scores, sample_weight)), max_points)
 
 
 def _roc(counts: Counts, max_points: int | None) -> dict[str, np.ndarray]:
@@ -116,7 +84,7 @@ def pr_points(y_true: np.ndarray, scores: np.ndarray, sample_weight: np.ndarray 
     when the curve has at most ``max_points`` points; ``thresholds`` is
     scikit-learn's followed by ``+inf`` (the last point: nothing predicted positive).
     """
-    return _pr(_counts(*_binary_inputs(y_true, scores, sample_weight)), max_points)
+    return _pr(threshold_counts(*_binary_inputs(y_true, scores, sample_weight)), max_points)
 
 
 def _pr(counts: Counts, max_points: int | None) -> dict[str, np.ndarray]:
@@ -141,13 +109,19 @@ def _pr(counts: Counts, max_points: int | None) -> dict[str, np.ndarray]:
 def _binary_inputs(y_true: np.ndarray, scores: np.ndarray, weights: np.ndarray | None
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     positive = np.asarray(y_true).reshape(-1) == 1
-    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    scores = _floats(scores).reshape(-1)
     weights = None if weights is None else np.asarray(weights, dtype=np.float64).reshape(-1)
     if len(positive) != len(scores) or (weights is not None and len(weights) != len(scores)):
         raise ValueError(f"Expected one label, score (and weight) per row; received "
                          f"{len(positive)} labels, {len(scores)} scores"
                          f"{'' if weights is None else f', {len(weights)} weights'}.")
     return positive, scores, weights
+
+
+def _floats(scores: ArrayLike) -> np.ndarray:
+    """Scores as float32 (model outputs, kept as they are) or float64 (anything else)."""
+    array = np.asarray(scores)
+    return array if array.dtype == np.float32 else array.astype(np.float64)
 
 
 def confusion(y_true: ArrayLike, y_pred: ArrayLike, labels: ArrayLike,
@@ -210,7 +184,8 @@ def curves_for(y_true: np.ndarray, scores: np.ndarray, sample_weight: np.ndarray
     ranked = [kind for kind in ("roc", "pr") if kind in kinds]
     parts: dict[str, list] = {kind: [] for kind in ranked}
     for label, column in columns if ranked else []:
-        counts = _counts(*_binary_inputs(y == label, column, weights))  # one sort, two curves
+        # one sort, two curves
+        counts = threshold_counts(*_binary_inputs(y == label, column, weights))
         for kind in ranked:
             parts[kind].append((label, (_roc if kind == "roc" else _pr)(counts, max_points)))
     out = {kind: _concat(parts[kind]) for kind in ranked}
@@ -223,13 +198,13 @@ def curves_for(y_true: np.ndarray, scores: np.ndarray, sample_weight: np.ndarray
 
 def _classes(y_true: np.ndarray, scores: np.ndarray, n_classes: int | None
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(labels, scores as (n, k) float64, y_true as 1-D int64)``, checked."""
+    """``(labels, scores as (n, k) float32 or float64, y_true as 1-D int64)``, checked."""
     y = np.asarray(y_true)
     y = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
     if y.ndim != 1:
         raise ValueError(f"y_true must hold integer class labels, shape (n,); received shape "
                          f"{y.shape} (one-hot labels: pass np.argmax(y, axis=1)).")
-    s = np.asarray(scores, dtype=np.float64)
+    s = _floats(scores)
     s = s.reshape(len(s), int(np.prod(s.shape[1:]))) if s.ndim else s.reshape(1, 1)
     n_classes = n_classes if n_classes is not None else max(s.shape[1], 2)
     if n_classes < 2 or len(s) != len(y) or \

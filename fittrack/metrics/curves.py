@@ -185,9 +185,14 @@ def sortable_bits(scores: np.ndarray) -> np.ndarray | None:
     >>> sortable_bits(np.array([0.5, -2.0, 0.0, -0.0, 3.0])).argsort().tolist()
     [1, 2, 3, 0, 4]
     """
-    s32 = scores.astype(np.float32)
-    if not np.array_equal(s32, scores):
-        return None
+    if scores.dtype == np.float32:
+        s32 = scores
+        if np.isnan(s32).any():
+            return None
+    else:
+        s32 = scores.astype(np.float32)
+        if not np.array_equal(s32, scores):
+            return None
     bits = (s32 + np.float32(0.0)).view(np.uint32)  # -0.0 -> +0.0
     if not (bits >> np.uint32(31)).any():
         return bits                     # non-negative: the raw patterns, below 2**31

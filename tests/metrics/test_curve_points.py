@@ -61,6 +61,21 @@ def test_short_curves_equal_sklearn_exactly(n, decimals, dtype, weighted):
     _assert_pr_equal(pr, y, s, w)
 
 
+@pytest.mark.parametrize("decimals", [None, 1])
+def test_logit_scores_with_negative_values_and_signed_zeros_equal_sklearn(decimals):
+    """float32 scores of both signs (the packed keys' two encodings), ties, -0.0 and +0.0."""
+    y, s, _ = _binary(500, seed=5, decimals=decimals)
+    s = (s - np.float32(0.4)) * np.float32(8.0)
+    s[:40] = np.float32(-0.0)
+    s[40:60] = np.float32(0.0)
+    roc, pr = roc_points(y, s), pr_points(y, s, max_points=None)
+    fpr, tpr, thresholds = roc_curve(y, s)
+    np.testing.assert_array_equal(roc["fpr"], fpr)
+    np.testing.assert_array_equal(roc["tpr"], tpr)
+    np.testing.assert_array_equal(roc["thresholds"], thresholds)
+    _assert_pr_equal(pr, y, s, None)
+
+
 @pytest.mark.parametrize("weighted", [False, True])
 def test_max_points_none_never_thins(weighted):
     y, s, w = _binary(20_000, seed=1)
