@@ -18,9 +18,17 @@ import numpy as np
 from fittrack.callbacks import checks, compat
 from fittrack.callbacks.arguments import from_logits_for
 from fittrack.callbacks.eval_sets import MonitorGroup
-from fittrack.callbacks.evaluation import Chunk, LossPlan, curves_of, evaluate_chunks
+from fittrack.callbacks.evaluation import (
+    Chunk,
+    LossPlan,
+    curves_of,
+    evaluate_chunks,
+    loss_values,
+    metric_values,
+)
 from fittrack.callbacks.inference import Predictor
 from fittrack.callbacks.outputs import OutputPlan
+from fittrack.callbacks.overlap import Overlap, overlap_allowed
 from fittrack.callbacks.problems import decide, losses_by_output, output_activation
 from fittrack.callbacks.progress import Progress
 from fittrack.metrics import EvalContext, Problem
@@ -88,20 +96,33 @@ class Evaluator:
         """Every dataset's values, and its curves ``{dataset key: {output: curves}}``."""
         self.attach_losses(model)
         self._tell_if_loss_unreadable(model)
-        values: dict[str, float] = {}
-        curves: dict[str, dict] = {}
-        for s in sets:
-            if progress is not None:
-                progress.start(s.role, s.n_batches)
-            chunks = s.chunks(self.predictor, model, self._loss_targets(s.role),
-                              None if progress is None else progress.step)
-            if progress is not None:
-                progress.finish()
-            values.update(evaluate_chunks(self.plan, self.losses, chunks, s.prefix, s.role,
-                                          s.where))
-            if self.curve_kinds:
-                curves[s.key] = curves_of(self.plan, chunks, s.role, self.curve_kinds)
+        pending = []
+        with Overlap(overlap_allowed(self.plan)) as overlap:   # metrics beside the next set
+            for s in sets:
+                if progress is not None:
+                    progress.start(s.role, s.n_batches)
+                chunks = s.chunks(self.predictor, model, self._loss_targets(s.role),
+                                  None if progress is None else progress.step)
+                if progress is not None:
+                    progress.finish()
+                loss = loss_values(self.plan, self.losses, chunks, s.prefix, s.role, s.where)
+                pending.append((s.key, overlap.run(self._numpy_part, chunks, s), loss))
+            values: dict[str, float] = {}
+            curves: dict[str, dict] = {}
+            for key, result, loss in pending:
+                metrics, set_curves = result()
+                values.update(metrics)
+                values.update(loss)
+                if set_curves is not None:
+                    curves[key] = set_curves
         return values, curves
+
+    def _numpy_part(self, chunks: list[Chunk], s: Any) -> tuple[dict[str, float], dict | None]:
+        """One dataset's metrics and curves: NumPy only (see :mod:`.overlap`)."""
+        metrics = metric_values(self.plan, chunks, s.prefix, s.role, s.where)
+        set_curves = curves_of(self.plan, chunks, s.role, self.curve_kinds) \
+            if self.curve_kinds else None
+        return metrics, set_curves
 
     def evaluate_monitors(self, group: MonitorGroup, model: Any) -> dict[str, float]:
         """The batch-level values on the monitor subsets."""

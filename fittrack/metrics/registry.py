@@ -114,3 +114,9 @@ def available() -> list[str]:
 def describe() -> dict[str, str]:
     """Canonical name -> one-line description, for listing."""
     return {name: spec.description for name, spec in sorted(CANONICAL.items())}
+
+
+def is_builtin(spec: MetricSpec) -> bool:
+    """Whether ``spec`` computes a registered metric (pure NumPy, safe on any thread),
+    under any name or threshold."""
+    return any(spec.compute is known.compute for known in CANONICAL.values())

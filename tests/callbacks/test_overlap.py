@@ -1,0 +1,59 @@
+"""The training set's metrics computed beside the validation set's inference: same logs."""
+
+import threading
+
+import numpy as np
+
+from fittrack import MetricsCallback
+from fittrack.metrics import make_metric
+from fittrack.callbacks import evaluation, evaluator, overlap
+from tests.callbacks.probes import binary_classifier
+from tests.keras_under_test import keras
+
+
+def _fit(monkeypatch, data, n_threads, metrics):
+    """A fit that does not change the model (learning rate 0), with the metrics' threads."""
+    x, y, xv, yv = data
+    monkeypatch.setattr(overlap, "threads", lambda: n_threads)
+    seen = []
+    real = evaluation.metric_values
+
+    def recording(*args, **kwargs):
+        seen.append((args[3], threading.current_thread().name))   # (role, thread)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(evaluator, "metric_values", recording)
+    model = binary_classifier()
+    model.compile(keras.optimizers.SGD(0.0), "binary_crossentropy")
+    cb = MetricsCallback(metrics, (x, y), (xv, yv), curves=True)
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[cb])
+    return cb.history, seen
+
+
+def _values(history):
+    return {k: v for k, v in history.history.items() if k != "eval_seconds"}
+
+
+def test_built_in_metrics_run_on_the_second_thread_with_the_same_logs(binary_data, monkeypatch):
+    metrics = ["accuracy", "auc", "f1", "log_loss"]
+    alone, alone_seen = _fit(monkeypatch, binary_data, 1, metrics)
+    beside, beside_seen = _fit(monkeypatch, binary_data, 2, metrics)
+    assert {thread for _, thread in alone_seen} == {threading.current_thread().name}
+    assert len(beside_seen) == 4 and all(t.startswith("fittrack-metrics") for _, t in beside_seen)
+    assert list(_values(beside)) == list(_values(alone))           # same keys, same order
+    for key, values in _values(alone).items():
+        np.testing.assert_array_equal(_values(beside)[key], values, err_msg=key)
+    for dataset in ("train", "val"):
+        for kind, field in (("roc", "fpr"), ("pr", "precision"), ("confusion", "matrix")):
+            np.testing.assert_array_equal(beside.curve(kind, dataset, 1)[field],
+                                          alone.curve(kind, dataset, 1)[field])
+
+
+def test_a_user_function_keeps_the_evaluation_on_the_calling_thread(binary_data, monkeypatch):
+    def worst_error(y_true, y_pred):
+        return float(np.max(np.abs(np.ravel(y_true) - np.ravel(y_pred))))
+
+    metric = make_metric(worst_error, greater_is_better=False)
+    _, seen = _fit(monkeypatch, binary_data, 2, ["auc", metric])
+    assert len(seen) == 4
+    assert {thread for _, thread in seen} == {threading.current_thread().name}
