@@ -99,7 +99,9 @@ def _packed_keys(values: Callable[[slice], np.ndarray], n: int, n_classes: int, 
     keys = np.empty((len(classes), n), _BITS[dtype])
     front, back = np.zeros(len(classes), np.int64), np.full(len(classes), n, np.int64)
     sign = keys.dtype.type(1) << keys.dtype.type(8 * keys.itemsize - 1)
-    for rows in row_chunks(n, len(classes)):         # values(rows): (len(rows), n_classes)
+    # chunks of rows sized by the classes packed, up to 4x when values(rows) (all the
+    # classes: a softmax of logits is computed) is much wider
+    for rows in row_chunks(n, max(len(classes), n_classes // 4)):
         block = values(rows)[:, classes.start:classes.stop].astype(dtype, copy=False)
         if (front == front[0]).all():
             out = keys[:, front[0]:front[0] + len(block)]
@@ -216,9 +218,12 @@ def _chunk_sums(block: np.ndarray, offset: int, tps: int) -> tuple[int, int, int
 
 def _tied(block: np.ndarray, at: np.ndarray) -> np.ndarray:
     """Indices in ``at`` of the positives whose score ties with a neighbour's."""
-    if not len(at):
-        return at
     last = len(block) - 1
+    if len(at) * 4 > len(block):                     # many positives: one pass over the keys
+        same = np.empty(len(block) + 1, dtype=bool)  # same[i + 1]: rank i ties with i + 1
+        same[0] = same[-1] = False
+        np.equal(block[1:] | 1, block[:-1] | 1, out=same[1:-1])
+        return np.flatnonzero(same[at] | same[at + 1])
     score = block[at] | 1                            # the key without its label bit
     above = (block[np.maximum(at - 1, 0)] | 1 == score) & (at > 0)
     below = (block[np.minimum(at + 1, last)] | 1 == score) & (at < last)
