@@ -39,8 +39,8 @@ from itertools import chain
 
 import numpy as np
 
-from fittrack.metrics.chunks import PIECES, chunk_rows, row_chunks
 from fittrack.metrics import parallel
+from fittrack.metrics.chunks import PIECES, chunk_rows, row_chunks
 
 #: keys of at least this many elements are sorted at once (more for many classes)
 GROUP = 1 << 20

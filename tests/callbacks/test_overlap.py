@@ -5,8 +5,8 @@ import threading
 import numpy as np
 
 from fittrack import MetricsCallback
-from fittrack.metrics import make_metric
 from fittrack.callbacks import evaluation, evaluator, overlap
+from fittrack.metrics import make_metric
 from tests.callbacks.probes import binary_classifier
 from tests.keras_under_test import keras
 
