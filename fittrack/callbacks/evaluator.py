@@ -106,7 +106,8 @@ class Evaluator:
                 if progress is not None:
                     progress.finish()
                 loss = loss_values(self.plan, self.losses, chunks, s.prefix, s.role, s.where)
-                pending.append((s.key, overlap.run(self._numpy_part, chunks, s), loss))
+                size = sum(p.size for c in chunks for _, p in c.predicted.outputs)
+                pending.append((s.key, overlap.run(self._numpy_part, chunks, s, size=size), loss))
             values: dict[str, float] = {}
             curves: dict[str, dict] = {}
             for key, result, loss in pending:

@@ -13,7 +13,7 @@ the logs hold the same keys, in the same order, with the same values.
 
 Example:
     >>> with Overlap(enabled=True) as overlap:
-    ...     result = overlap.run(sum, [1, 2, 3])
+    ...     result = overlap.run(sum, [1, 2, 3], size=OVERLAP_FROM)
     >>> result()
     6
 """
@@ -28,6 +28,11 @@ from fittrack.metrics.parallel import threads
 from fittrack.metrics.registry import is_builtin
 
 R = TypeVar("R")
+
+#: predictions of at least this many elements go to the second thread; on smaller
+#: ones the metrics take well under a millisecond and the threads would only wait
+#: for each other (the GIL's switch interval)
+OVERLAP_FROM = 1 << 16
 
 
 def overlap_allowed(plan: Any) -> bool:
@@ -45,8 +50,6 @@ class Overlap:
         self._pool: ThreadPoolExecutor | None = None
 
     def __enter__(self) -> Overlap:
-        if self.enabled:
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="fittrack-metrics")
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -54,9 +57,14 @@ class Overlap:
             self._pool.shutdown(wait=True)   # nothing outlives the evaluation
             self._pool = None
 
-    def run(self, fn: Callable[..., R], *args: Any) -> Callable[[], R]:
-        """Start ``fn(*args)``; the returned function gives its result (or raises its error)."""
-        if self._pool is None:
+    def run(self, fn: Callable[..., R], *args: Any, size: int = OVERLAP_FROM
+            ) -> Callable[[], R]:
+        """Start ``fn(*args)``, on the second thread when enabled and ``size`` (the
+        predictions' elements) is large enough to gain from it; the returned function
+        gives its result (or raises its error)."""
+        if not self.enabled or size < OVERLAP_FROM:
             value = fn(*args)
             return lambda: value
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="fittrack-metrics")
         return self._pool.submit(fn, *args).result

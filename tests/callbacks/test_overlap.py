@@ -15,6 +15,7 @@ def _fit(monkeypatch, data, n_threads, metrics):
     """A fit that does not change the model (learning rate 0), with the metrics' threads."""
     x, y, xv, yv = data
     monkeypatch.setattr(overlap, "threads", lambda: n_threads)
+    monkeypatch.setattr(overlap, "OVERLAP_FROM", 0)     # these small sets too
     seen = []
     real = evaluation.metric_values
 
@@ -57,3 +58,20 @@ def test_a_user_function_keeps_the_evaluation_on_the_calling_thread(binary_data,
     _, seen = _fit(monkeypatch, binary_data, 2, ["auc", metric])
     assert len(seen) == 4
     assert {thread for _, thread in seen} == {threading.current_thread().name}
+
+
+def test_small_predictions_stay_on_the_calling_thread(binary_data, monkeypatch):
+    monkeypatch.setattr(overlap, "OVERLAP_FROM", 201)   # 200 training rows, 100 validation
+    monkeypatch.setattr(overlap, "threads", lambda: 2)
+    seen = []
+    real = evaluation.metric_values
+
+    def recording(*args, **kwargs):
+        seen.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(evaluator, "metric_values", recording)
+    x, y, xv, yv = binary_data
+    model = binary_classifier()
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[MetricsCallback(["auc"], (x, y), (xv, yv))])
+    assert seen == [threading.current_thread().name] * 2
