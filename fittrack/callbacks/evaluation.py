@@ -99,25 +99,34 @@ def evaluate_chunks(plan: OutputPlan, losses: LossPlan, chunks: list[Chunk], pre
 
 
 def metric_values(plan: OutputPlan, chunks: list[Chunk], prefix: str, role: str, where: str,
-                  on_error: OnError = "nan") -> dict[str, float]:
-    """Every metric of every output on one dataset."""
+                  on_error: OnError = "nan", rows: list[tuple] | None = None
+                  ) -> dict[str, float]:
+    """Every metric of every output on one dataset (``rows``: :func:`output_rows`, when
+    already joined)."""
     values: dict[str, float] = {}
-    for o in plan.outputs:
-        y, p, w = _rows(plan, o.position, chunks, role)
+    for i, o in enumerate(plan.outputs):
+        y, p, w = rows[i] if rows is not None else _rows(plan, o.position, chunks, role)
         values.update(evaluate(o.specs, y, p, w, prefix=prefix + o.prefix, where=where,
                                on_error=on_error, problem=o.problem))
     return values
 
 
-def curves_of(plan: OutputPlan, chunks: list[Chunk], role: str, kinds: list[str]
-              ) -> dict[str | None, dict]:
+def output_rows(plan: OutputPlan, chunks: list[Chunk], role: str) -> list[tuple]:
+    """``(targets, predictions, weights)`` of each output's unmasked rows, the chunks
+    joined once, for the metrics and the curves of one dataset."""
+    return [_rows(plan, o.position, chunks, role) for o in plan.outputs]
+
+
+def curves_of(plan: OutputPlan, chunks: list[Chunk], role: str, kinds: list[str],
+              rows: list[tuple] | None = None) -> dict[str | None, dict]:
     """ROC/PR curves and confusion matrices of each binary or multi-class output:
-    ``{output name: curves}`` on the rows the metrics score (probabilities)."""
+    ``{output name: curves}`` on the rows the metrics score (probabilities;
+    ``rows``: :func:`output_rows`, when already joined)."""
     out: dict[str | None, dict] = {}
-    for o in plan.outputs:
+    for i, o in enumerate(plan.outputs):
         if o.problem.task not in ("binary", "multiclass"):
             continue
-        y, p, w = _rows(plan, o.position, chunks, role)
+        y, p, w = rows[i] if rows is not None else _rows(plan, o.position, chunks, role)
         try:
             ctx = EvalContext(y, p, w, problem=o.problem)
             probs = ctx.probs if o.problem.logits else ctx.probs_given   # outputs: no copy

@@ -25,6 +25,7 @@ from fittrack.callbacks.evaluation import (
     evaluate_chunks,
     loss_values,
     metric_values,
+    output_rows,
 )
 from fittrack.callbacks.inference import Predictor
 from fittrack.callbacks.outputs import OutputPlan
@@ -120,10 +121,11 @@ class Evaluator:
 
     def _numpy_part(self, chunks: list[Chunk], s: Any) -> tuple[dict[str, float], dict | None]:
         """One dataset's metrics and curves: NumPy only (see :mod:`.overlap`)."""
-        metrics = metric_values(self.plan, chunks, s.prefix, s.role, s.where)
-        set_curves = curves_of(self.plan, chunks, s.role, self.curve_kinds) \
-            if self.curve_kinds else None
-        return metrics, set_curves
+        if not self.curve_kinds:
+            return metric_values(self.plan, chunks, s.prefix, s.role, s.where), None
+        rows = output_rows(self.plan, chunks, s.role)        # joined once for both
+        return (metric_values(self.plan, chunks, s.prefix, s.role, s.where, rows=rows),
+                curves_of(self.plan, chunks, s.role, self.curve_kinds, rows=rows))
 
     def evaluate_monitors(self, group: MonitorGroup, model: Any) -> dict[str, float]:
         """The batch-level values on the monitor subsets."""
