@@ -35,6 +35,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
+from fittrack.metrics import parallel
 from fittrack.metrics.ranking import UndefinedMetricWarning
 from fittrack.metrics.thinning import average_precision_of, roc_auc_of, take, thin
 from fittrack.metrics.threshold_counts import Counts, threshold_counts
@@ -42,6 +43,8 @@ from fittrack.metrics.threshold_counts import Counts, threshold_counts
 KINDS = ("roc", "pr", "confusion")
 #: Default length above which a curve is thinned.
 MAX_POINTS = 1000
+#: scores (rows x classes) from which the classes' curves are spread over threads
+THREADS_FROM = 1 << 18
 
 
 def _ratio(counts: np.ndarray, what: str) -> np.ndarray:
@@ -148,6 +151,10 @@ def confusion(y_true: ArrayLike, y_pred: ArrayLike, labels: ArrayLike,
 def _positions(labels: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The position in ``labels`` of each value, and whether the value is a label."""
     values, order = np.asarray(values).reshape(-1), np.argsort(labels)
+    if values.dtype.kind in "iu" and len(values) and np.array_equal(labels, np.arange(len(labels))):
+        low, high = values.min(), values.max()      # labels 0..n-1: a value is its position
+        if low >= 0 and high < len(labels):
+            return values, np.ones(len(values), bool)
     at = order[np.minimum(np.searchsorted(labels[order], values), len(labels) - 1)]
     return at, labels[at] == values
 
@@ -182,13 +189,16 @@ def curves_for(y_true: np.ndarray, scores: np.ndarray, sample_weight: np.ndarray
     weights = None if sample_weight is None else \
         np.asarray(sample_weight, dtype=np.float64).reshape(-1)
     ranked = [kind for kind in ("roc", "pr") if kind in kinds]
-    parts: dict[str, list] = {kind: [] for kind in ranked}
-    for label, column in columns if ranked else []:
-        # one sort, two curves
-        counts = threshold_counts(*_binary_inputs(y == label, column, weights))
-        for kind in ranked:
-            parts[kind].append((label, (_roc if kind == "roc" else _pr)(counts, max_points)))
-    out = {kind: _concat(parts[kind]) for kind in ranked}
+
+    def curves_of(column: tuple[int, np.ndarray]) -> list[dict[str, np.ndarray]]:
+        label, scores_of_class = column    # one sort, two curves
+        counts = threshold_counts(*_binary_inputs(y == label, scores_of_class, weights))
+        return [(_roc if kind == "roc" else _pr)(counts, max_points) for kind in ranked]
+
+    per_class = parallel.parallel_map(curves_of, columns if ranked else [], elements=s.size,
+                                      threads_from=THREADS_FROM)
+    out = {kind: _concat([(label, curves[k]) for (label, _), curves in zip(columns, per_class)])
+           for k, kind in enumerate(ranked)}
     if "confusion" in kinds:
         predicted = (s[:, -1] > threshold).astype(np.int64) if len(labels) == 2 \
             else np.argmax(s, axis=1)

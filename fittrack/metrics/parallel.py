@@ -38,13 +38,14 @@ def threads() -> int:
     return max(1, min(int(limit) if limit.isdigit() else MAX_THREADS, cores or 1))
 
 
-def parallel_map(fn: Callable[[T], R], items: Iterable[T], elements: int) -> list[R]:
+def parallel_map(fn: Callable[[T], R], items: Iterable[T], elements: int,
+                 threads_from: int = THREADS_FROM) -> list[R]:
     """``[fn(item) for item in items]``, on a few threads when ``elements`` (the
-    size of the whole input) is large. A pool lives for one call only, so that
-    nothing outlives it (a forked child never inherits a pool)."""
+    size of the whole input) is at least ``threads_from``. A pool lives for one
+    call only, so that nothing outlives it (a forked child never inherits a pool)."""
     items = list(items)
     workers = min(threads(), len(items))
-    if workers < 2 or elements < THREADS_FROM:
+    if workers < 2 or elements < threads_from:
         return [fn(item) for item in items]
     with ThreadPoolExecutor(workers, thread_name_prefix="fittrack") as pool:
         return list(pool.map(fn, items))

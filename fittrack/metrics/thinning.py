@@ -54,11 +54,10 @@ def thin(measure: np.ndarray, score: Callable[[dict[str, np.ndarray]], float],
         measure = np.arange(n, dtype=np.float64)  # undefined (NaN) curve: evenly spaced
     exact = score(curve)
     bins = max(max_points // 2, 1)
-    while True:
-        scaled = (measure - measure[0]) / (measure[-1] - measure[0]) * bins
-        which = np.minimum(scaled.astype(np.int64), bins - 1)
-        change = np.flatnonzero(np.diff(which))
-        kept = np.unique(np.concatenate([[0, n - 1], change, change + 1]))
+    while True:  # the first point of each bin (a binary search per bin) and the one before it
+        edges = measure[0] + (measure[-1] - measure[0]) * (np.arange(1, bins) / bins)
+        first = np.searchsorted(measure, edges, side="left")
+        kept = np.unique(np.concatenate([[0, n - 1], first - 1, first]).clip(0, n - 1))
         error = abs(score(take(curve, kept)) - exact)
         if len(kept) >= n or not error > tolerance:  # NaN scores: keep what we have
             return kept

@@ -14,7 +14,7 @@ from sklearn.metrics import (
     roc_curve,
 )
 
-from fittrack.metrics import UndefinedMetricWarning, curve_points
+from fittrack.metrics import UndefinedMetricWarning, curve_points, parallel
 from fittrack.metrics.curve_points import confusion, curves_for, pr_points, roc_points
 from fittrack.metrics.thinning import average_precision_of, roc_auc_of
 
@@ -197,6 +197,30 @@ def test_a_class_absent_from_the_data_still_gets_its_curve():
         out = curves_for(y, p)
     assert set(out["roc"]["class"]) == {0, 1, 2}
     assert out["confusion"]["matrix"].shape == (3, 3)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_the_classes_curves_do_not_depend_on_the_threads(monkeypatch, weighted):
+    rng = np.random.default_rng(8)
+    n, c = 3000, 5                                 # class 4 absent: a warning from a thread
+    y = rng.integers(0, c - 1, n)
+    p = np.round(rng.dirichlet(np.ones(c), n), 3).astype(np.float32)   # ties
+    w = rng.random(n) if weighted else None
+    results = []
+    for count, threads_from in ((1, 1 << 40), (2, 0), (3, 0)):
+        monkeypatch.setattr(parallel, "threads", lambda count=count: count)
+        monkeypatch.setattr(curve_points, "THREADS_FROM", threads_from)
+        with pytest.warns(UndefinedMetricWarning):
+            results.append(curves_for(y, p, w, max_points=200))
+    for other in results[1:]:
+        for kind in ("roc", "pr", "confusion"):
+            assert results[0][kind].keys() == other[kind].keys()
+            for name in results[0][kind]:
+                np.testing.assert_array_equal(results[0][kind][name], other[kind][name])
+    fpr, tpr, _ = roc_curve(y == 2, p[:, 2], sample_weight=w)
+    roc = results[1]["roc"]
+    assert abs(roc_auc_of({k: a[roc["class"] == 2] for k, a in roc.items()})
+               - np.trapezoid(tpr, fpr)) < 1e-3
 
 
 @pytest.mark.parametrize("kwargs, match", [
