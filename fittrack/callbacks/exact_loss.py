@@ -15,6 +15,8 @@ float32 rounding.
 
 from __future__ import annotations
 
+import functools
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,11 +79,32 @@ class LossTerms:
 
 def per_element(loss: Any, y_true: Any, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """The loss's unreduced values (float64) and the mask it attaches to them, if any."""
-    values = compat.unreduced_loss(loss, y_true, y_pred)
-    out_mask = compat.mask_of(loss, values)
+    if keras.backend.backend() == "jax" and not compat.is_tf_keras(loss):
+        values, out_mask = _jitted(loss)(y_true, y_pred)
+    else:
+        values, out_mask = _values_and_mask(loss, y_true, y_pred)
     numpy = np.asarray if compat.is_tf_keras(loss) else keras.ops.convert_to_numpy
     as_np = np.asarray(numpy(values), dtype=np.float64)
     return as_np, None if out_mask is None else np.asarray(numpy(out_mask))
+
+
+def _values_and_mask(loss: Any, y_true: Any, y_pred: Any) -> tuple[Any, Any]:
+    values = compat.unreduced_loss(loss, y_true, y_pred)
+    return values, compat.mask_of(loss, values)
+
+
+#: one ``jax.jit`` of each loss object's values: JAX compiles every eager op apart (a
+#: cross-entropy on a sequence output: 0.8 s eagerly, 0.1 s compiled)
+_JITTED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _jitted(loss: Any) -> Any:
+    fn = _JITTED.get(loss)
+    if fn is None:
+        import jax
+
+        fn = _JITTED[loss] = jax.jit(functools.partial(_values_and_mask, loss))
+    return fn
 
 
 def _take(y: Any, rows: slice) -> Any:
