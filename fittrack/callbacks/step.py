@@ -114,7 +114,7 @@ class InferenceStep:
             if self.carry_state and self._carry is not None:
                 non_trainable = self._carry
             y, masks, reg, _, new_state = fn(trainable, non_trainable, x, None)
-            values = self._jax_losses(y, targets) if with_loss else None
+            values = self._jax_losses(y, targets) if targets is not None else None
             if self.carry_state:
                 self._carry = new_state
         else:
