@@ -150,11 +150,12 @@ def confusion(y_true: ArrayLike, y_pred: ArrayLike, labels: ArrayLike,
 
 def _positions(labels: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The position in ``labels`` of each value, and whether the value is a label."""
-    values, order = np.asarray(values).reshape(-1), np.argsort(labels)
+    values = np.asarray(values).reshape(-1)
     if values.dtype.kind in "iu" and len(values) and np.array_equal(labels, np.arange(len(labels))):
         low, high = values.min(), values.max()      # labels 0..n-1: a value is its position
         if low >= 0 and high < len(labels):
             return values, np.ones(len(values), bool)
+    order = np.argsort(labels)
     at = order[np.minimum(np.searchsorted(labels[order], values), len(labels) - 1)]
     return at, labels[at] == values
 

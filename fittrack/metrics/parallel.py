@@ -39,13 +39,14 @@ def threads() -> int:
 
 
 def parallel_map(fn: Callable[[T], R], items: Iterable[T], elements: int,
-                 threads_from: int = THREADS_FROM) -> list[R]:
+                 threads_from: int | None = None) -> list[R]:
     """``[fn(item) for item in items]``, on a few threads when ``elements`` (the
-    size of the whole input) is at least ``threads_from``. A pool lives for one
-    call only, so that nothing outlives it (a forked child never inherits a pool)."""
+    size of the whole input) is at least ``threads_from`` (default ``THREADS_FROM``).
+    A pool lives for one call only, so that nothing outlives it (a forked child
+    never inherits a pool)."""
     items = list(items)
     workers = min(threads(), len(items))
-    if workers < 2 or elements < threads_from:
+    if workers < 2 or elements < (THREADS_FROM if threads_from is None else threads_from):
         return [fn(item) for item in items]
     with ThreadPoolExecutor(workers, thread_name_prefix="fittrack") as pool:
         return list(pool.map(fn, items))

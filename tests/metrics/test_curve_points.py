@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import threading
 
 import numpy as np
 import pytest
@@ -206,12 +207,21 @@ def test_the_classes_curves_do_not_depend_on_the_threads(monkeypatch, weighted):
     y = rng.integers(0, c - 1, n)
     p = np.round(rng.dirichlet(np.ones(c), n), 3).astype(np.float32)   # ties
     w = rng.random(n) if weighted else None
-    results = []
+    results, names = [], set()
+    counts = curve_points.threshold_counts
+
+    def counted_on_a_thread(*args):
+        names.add(threading.current_thread().name)
+        return counts(*args)
+
+    monkeypatch.setattr(curve_points, "threshold_counts", counted_on_a_thread)
     for count, threads_from in ((1, 1 << 40), (2, 0), (3, 0)):
         monkeypatch.setattr(parallel, "threads", lambda count=count: count)
         monkeypatch.setattr(curve_points, "THREADS_FROM", threads_from)
         with pytest.warns(UndefinedMetricWarning):
             results.append(curves_for(y, p, w, max_points=200))
+    assert threading.current_thread().name in names and any(
+        name.startswith("fittrack") for name in names)
     for other in results[1:]:
         for kind in ("roc", "pr", "confusion"):
             assert results[0][kind].keys() == other[kind].keys()
