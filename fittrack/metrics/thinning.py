@@ -55,6 +55,8 @@ def thin(measure: np.ndarray, score: Callable[[dict[str, np.ndarray]], float],
     exact = score(curve)
     bins = max(max_points // 2, 1)
     while True:  # the first point of each bin (a binary search per bin) and the one before it
+        if bins > n:            # finer bins than points (flat stretches of the measure): all
+            return np.arange(n)
         edges = measure[0] + (measure[-1] - measure[0]) * (np.arange(1, bins) / bins)
         first = np.searchsorted(measure, edges, side="left")
         kept = np.unique(np.concatenate([[0, n - 1], first - 1, first]).clip(0, n - 1))
