@@ -251,3 +251,11 @@ def test_bad_inputs(kwargs, match):
 def test_docstring_examples():
     failures, tried = doctest.testmod(curve_points)
     assert failures == 0 and tried > 0
+
+
+def test_thinning_a_measure_with_flat_stretches_ends_with_every_point():
+    from fittrack.metrics.thinning import thin
+    measure = np.concatenate([np.zeros(500), np.linspace(0.0, 1.0, 500)])
+    curve = {"x": np.arange(1000.0)}
+    kept = thin(measure, lambda c: float(len(c["x"])), curve, 100)  # moves unless all kept
+    np.testing.assert_array_equal(kept, np.arange(1000))
