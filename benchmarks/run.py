@@ -37,7 +37,8 @@ ONLY = {"workers": ("jax", "tf_keras")}
 COLUMNS = {
     "epoch_end": ["model", "backend", "callback_s", "evaluate_s", "forward_s", "recipe_s",
                   "vs_evaluate", "vs_forward", "recipe_speedup", "epoch_end_hook_s",
-                  "forward_standalone_s", "hook_vs_standalone", "train_epoch_s",
+                  "forward_standalone_s", "hook_vs_standalone", "hook_vs_forward_hook",
+                  "train_epoch_s",
                   "share_of_epoch"],
     "batch_level": ["backend", "monitor_size", "eval_ms", "forward_ms", "vs_forward"],
     "tabular": ["backend", "rows", "callback_s", "forward_s", "evaluate_s", "metrics_s",
