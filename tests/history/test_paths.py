@@ -53,8 +53,9 @@ def test_a_device_node_is_refused(tmp_path):
     node = tmp_path / "null"
     try:
         os.mknod(node, stat.S_IFCHR | 0o666, os.makedev(1, 3))
-    except (PermissionError, OSError) as error:
-        pytest.skip(f"cannot make a device node here ({error})")
+    except (PermissionError, OSError):       # no mknod here (containers): a link to one
+        os.symlink(os.devnull, node)
+    assert stat.S_ISCHR(os.stat(node).st_mode)
     for call in ("check_writable", "start"):
         stream = CsvStream(node, MetricHistory())
         with pytest.raises(NotRegularFileError, match="is a character device, not a regular"):
