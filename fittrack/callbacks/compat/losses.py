@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 import keras
 
 from fittrack.callbacks.compat.kinds import is_tf_keras
+from fittrack.callbacks.compat.picked_loss import picked_loss
 
 
 # ----- masks (Keras 3: keras.src.backend.get_keras_mask, which keeps the masks of JAX
@@ -90,6 +91,8 @@ def unreduced_loss(loss: Any, y_true: Any, y_pred: Any) -> Any:
     Keras 3: both converted to the loss's dtype (``Loss.__call__``). tf_keras: the
     targets cast to the outputs' dtype and given a last axis when the outputs have
     one more (``compile_utils.match_dtype_and_rank``, ``LossesContainer.__call__``).
+    Keras' sparse categorical cross-entropy of probabilities reads the targets'
+    probabilities alone on JAX and PyTorch (:mod:`.picked_loss`: the same values).
     """
     if is_tf_keras(loss):
         import tensorflow as tf
@@ -103,7 +106,7 @@ def unreduced_loss(loss: Any, y_true: Any, y_pred: Any) -> Any:
             y_t = tf.cast(y_t, y_p.dtype)
         return loss.call(y_t, y_p)
     dtype = getattr(loss, "dtype", None) or keras.backend.floatx()
-    return loss.call(keras.tree.map_structure(
+    return (picked_loss(loss) or loss).call(keras.tree.map_structure(
         lambda a: keras.ops.convert_to_tensor(a, dtype=dtype), y_true),
         keras.ops.convert_to_tensor(y_pred, dtype=dtype))
 
