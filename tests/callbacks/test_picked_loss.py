@@ -106,7 +106,6 @@ def test_a_target_out_of_range_gives_keras_own_result(target):
 
 @pytest.mark.skipif(BACKEND != "jax", reason="JAX: the loss runs inside jax.jit")
 def test_compiled_in_jax():
-
     loss = keras.losses.SparseCategoricalCrossentropy()
     t, p = _outputs(4, (64, 12, 5))
     eager_keras = np.asarray(loss.call(t, p))
