@@ -1,5 +1,5 @@
-"""The sparse cross-entropy read from the targets' probabilities (JAX, PyTorch) gives
-Keras' own values, and NumPy's, on the outputs models really produce."""
+"""The sparse cross-entropy computed without Keras' unused work (:mod:`picked_loss`)
+gives Keras' own values, and NumPy's, on the outputs models really produce."""
 
 import keras
 import numpy as np
@@ -9,15 +9,24 @@ from fittrack.callbacks import compat
 from fittrack.callbacks.compat.picked_loss import picked_loss
 
 BACKEND = keras.backend.backend()
-PICKS = BACKEND in ("jax", "torch")
 EPS = keras.config.epsilon()
 
 
 def _numpy_loss(t: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """-log(clip(p[target] / sum(p))), in float64."""
+    """Keras' formula of each backend, in float64: -log(clip(p[target] / sum(p)));
+    TensorFlow: the softmax cross-entropy of the logits log(clip(p))."""
     p = p.astype(np.float64)
+    if BACKEND == "tensorflow":
+        logits = np.log(np.clip(p, EPS, 1 - EPS))
+        return _logits_loss(t, logits)
     picked = np.take_along_axis(p, t.astype(np.int64)[..., None], axis=-1)[..., 0]
     return -np.log(np.clip(picked / p.sum(-1), EPS, 1 - EPS))
+
+
+def _logits_loss(t: np.ndarray, logits: np.ndarray) -> np.ndarray:
+    top = logits.max(-1, keepdims=True)
+    lse = np.log(np.exp(logits - top).sum(-1)) + top[..., 0]
+    return lse - np.take_along_axis(logits, t.astype(np.int64)[..., None], axis=-1)[..., 0]
 
 
 def _both(loss, t, p):
@@ -53,7 +62,7 @@ def test_which_losses_are_picked():
     compiled.fit(np.zeros((4, 3)), np.zeros(4), verbose=0)
     from_string = compat.compiled_losses(compiled)[0].loss
     for loss in (keras.losses.SparseCategoricalCrossentropy(), from_string):
-        assert (picked_loss(loss) is not None) == PICKS
+        assert picked_loss(loss) is not None
     for loss in (keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                  keras.losses.SparseCategoricalCrossentropy(ignore_class=0),
                  keras.losses.CategoricalCrossentropy(), keras.losses.MeanSquaredError()):
@@ -68,14 +77,12 @@ def test_values_equal_keras_and_numpy(shape, seed):
     ours, own = _both(loss, t, p)
     assert ours.shape == own.shape == shape[:-1]
     np.testing.assert_allclose(ours, own, rtol=1e-6, atol=1e-7)
-    if PICKS:   # (TensorFlow's own cross-entropy normalises after the clip)
-        np.testing.assert_allclose(ours, _numpy_loss(t, p), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours, _numpy_loss(t, p), rtol=1e-5, atol=1e-6)
     # targets with a trailing axis of 1, and outputs that do not sum to one
     scaled = p * np.float32(3.5)
     ours, own = _both(loss, t[..., None], scaled)
     np.testing.assert_allclose(ours, own, rtol=1e-6, atol=1e-7)
-    if PICKS:
-        np.testing.assert_allclose(ours, _numpy_loss(t, scaled), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours, _numpy_loss(t, scaled), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
@@ -116,3 +123,28 @@ def test_compiled_in_jax():
     ours, own = _both(loss, t, p)
     np.testing.assert_allclose(ours, own, rtol=1e-6, atol=1e-7)
     assert ours[3, 4] == 0 and np.isfinite(ours).all()
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="TensorFlow: the logits behind a softmax")
+def test_the_logits_behind_a_softmax_output_are_read():
+    """Saturated softmax outputs (probabilities 0 and 1): Keras' TensorFlow loss reads the
+    logits behind them, so does the picked loss; the clipped probabilities would not do."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(6)
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4, activation="softmax")])
+    model.layers[0].kernel.assign(rng.normal(size=(5, 4)).astype("float32") * 40)
+    x = rng.normal(size=(64, 5)).astype("float32")
+    t = rng.integers(0, 4, 64).astype("float32")
+    loss = keras.losses.SparseCategoricalCrossentropy()
+
+    @tf.function
+    def both(x, t):
+        y = model(x)
+        return compat.unreduced_loss(loss, t, y), loss.call(t, y)
+    ours, own = (np.asarray(v, np.float64) for v in both(x, t))
+    np.testing.assert_allclose(ours, own, rtol=1e-6, atol=1e-6)
+    layer = model.layers[0]
+    logits = x.astype(np.float64) @ np.asarray(layer.kernel) + np.asarray(layer.bias)
+    np.testing.assert_allclose(ours, _logits_loss(t, logits), rtol=1e-4, atol=1e-4)
+    assert ours.max() > 30          # beyond -log(epsilon): the probabilities alone cap at 16.1
