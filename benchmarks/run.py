@@ -1,8 +1,9 @@
 """Run the benchmarks on each Keras backend (one process per backend) and print tables.
 
 Usage:
-    python benchmarks/run.py [epoch] [epoch_tagger] [epoch_curves] [batch] [tabular] [growth]
-        [workers] [memory] [metrics] [store] [--backends jax,tensorflow,torch,tf_keras]
+    python benchmarks/run.py [epoch] [epoch_tagger] [epoch_curves] [hook_pairs]
+        [hook_pairs_tagger] [batch] [tabular] [growth] [workers] [memory] [metrics] [store]
+        [--backends jax,tensorflow,torch,tf_keras]
 
 ``tf_keras`` among the backends runs the benchmark on a tf_keras (Keras 2) model:
 ``TF_USE_LEGACY_KERAS=1`` with Keras 3 on TensorFlow (``pip install "fittrack[tf-keras]"``).
@@ -24,12 +25,14 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPTS = {"epoch": "bench_epoch_end.py", "epoch_tagger": "bench_epoch_end.py",
            "epoch_curves": "bench_epoch_end.py",
+           "hook_pairs": "bench_hook_pairs.py", "hook_pairs_tagger": "bench_hook_pairs.py",
            "batch": "bench_batch_level.py", "growth": "bench_growth.py",
            "workers": "bench_workers.py", "tabular": "bench_tabular.py"}
 #: backend-independent benchmarks, run once
 ONCE = {"memory": "bench_memory.py", "metrics": "bench_metrics.py"}
 #: extra environment per benchmark name
 ENV = {"epoch_tagger": {"FITTRACK_BENCH_MODEL": "tagger"},
+       "hook_pairs_tagger": {"FITTRACK_BENCH_MODEL": "tagger"},
        "epoch_curves": {"FITTRACK_BENCH_CURVES": "1"}}
 #: the backends a benchmark runs on, where not all: two worker processes (jax.distributed,
 #: or tf_keras under MultiWorkerMirroredStrategy)
@@ -40,6 +43,8 @@ COLUMNS = {
                   "forward_standalone_s", "hook_vs_standalone", "hook_vs_forward_hook",
                   "train_epoch_s",
                   "share_of_epoch"],
+    "hook_pairs": ["model", "backend", "forward_s", "hook_s", "ratio", "ratio_q25", "ratio_q75",
+                   "cpu_ratio"],
     "batch_level": ["backend", "monitor_size", "eval_ms", "forward_ms", "vs_forward"],
     "tabular": ["backend", "rows", "callback_s", "forward_s", "evaluate_s", "metrics_s",
                 "vs_forward", "vs_evaluate", "ns_per_row"],
