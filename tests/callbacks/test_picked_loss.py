@@ -63,8 +63,10 @@ def test_which_losses_are_picked():
     from_string = compat.compiled_losses(compiled)[0].loss
     for loss in (keras.losses.SparseCategoricalCrossentropy(), from_string):
         assert picked_loss(loss) is not None
-    for loss in (keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                 keras.losses.SparseCategoricalCrossentropy(ignore_class=0),
+    # TensorFlow: logits go through the same gradient-writing kernel, and are picked too
+    logits = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    assert (picked_loss(logits) is not None) == (BACKEND == "tensorflow")
+    for loss in (keras.losses.SparseCategoricalCrossentropy(ignore_class=0),
                  keras.losses.CategoricalCrossentropy(), keras.losses.MeanSquaredError()):
         assert picked_loss(loss) is None
 
@@ -148,3 +150,20 @@ def test_the_logits_behind_a_softmax_output_are_read():
     logits = x.astype(np.float64) @ np.asarray(layer.kernel) + np.asarray(layer.bias)
     np.testing.assert_allclose(ours, _logits_loss(t, logits), rtol=1e-4, atol=1e-4)
     assert ours.max() > 30          # beyond -log(epsilon): the probabilities alone cap at 16.1
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="TensorFlow: from_logits=True, the same kernel")
+@pytest.mark.parametrize("shape", [(200, 7), (30, 11, 20)])
+def test_logits_equal_keras_and_numpy(shape):
+    import tensorflow as tf
+
+    rng = np.random.default_rng(7)
+    logits = (rng.normal(size=shape) * rng.choice([1.0, 50.0], size=shape[:-1] + (1,))
+              ).astype("float32")
+    t = rng.integers(0, shape[-1], shape[:-1]).astype("float32")
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    both = tf.function(lambda a, b: (compat.unreduced_loss(loss, a, b), loss.call(a, b)))
+    ours, own = (np.asarray(v, np.float64) for v in both(t, logits))
+    np.testing.assert_allclose(ours, own, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(ours, _logits_loss(t, logits.astype(np.float64)), rtol=1e-5,
+                               atol=1e-5)

@@ -15,7 +15,8 @@ computed without the work whose result it throws away: the same values.
   a kernel that also writes the gradient of every logit (8 ms of CPU per batch of
   1024 x 40 tokens x 20 classes here). The same logits are read the same way, and the
   value is the kernel's: ``log(sum(exp(l - max(l)))) - (l[target] - max(l))`` (3 ms;
-  the same within float32 rounding). A target out of range is an error in both.
+  the same within float32 rounding). A target out of range is an error in both. The
+  same holds for ``from_logits=True``, which calls the same kernel on the outputs.
 
 Keras internals read here: the function a compiled
 ``"sparse_categorical_crossentropy"`` (or a ``SparseCategoricalCrossentropy()``)
@@ -47,7 +48,7 @@ _PICKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def picked_loss(loss: Any) -> Any:
     """A loss computing ``loss.call``'s values without the unused work, or None when
     ``loss`` is not Keras' sparse categorical cross-entropy of probabilities (default
-    arguments)."""
+    arguments; on TensorFlow, of logits too: ``from_logits=True`` calls the same kernel)."""
     try:
         from keras.src.losses import losses
     except ImportError:
@@ -66,13 +67,16 @@ def picked_loss(loss: Any) -> Any:
     if fn is not losses.sparse_categorical_crossentropy or not isinstance(kwargs, dict):
         return None
     defaults = {"from_logits": False, "ignore_class": None, "axis": -1}
-    if any(k not in defaults or v != defaults[k] for k, v in kwargs.items()):
+    logits = call is _sparse_crossentropy_tf and kwargs.get("from_logits") is True
+    if any(k not in defaults or (v != defaults[k] and not (logits and k == "from_logits"))
+           for k, v in kwargs.items()):
         return None
     try:
         picked = _PICKED.get(loss)
         if picked is None:
             picked = _PICKED[loss] = losses.LossFunctionWrapper(
-                call, name=loss.name, dtype=getattr(loss, "dtype", None))
+                call, name=loss.name, dtype=getattr(loss, "dtype", None),
+                **({"from_logits": True} if logits else {}))
     except TypeError:            # a LossFunctionWrapper of another signature
         return None
     return picked
@@ -101,19 +105,20 @@ def _sparse_crossentropy(y_true: Any, y_pred: Any) -> Any:
     return ops.cond(usable, picked, keras_own)
 
 
-def _sparse_crossentropy_tf(y_true: Any, y_pred: Any) -> Any:
-    """Keras' TensorFlow ``sparse_categorical_crossentropy(y_true, y_pred)``
-    (probabilities, last axis): the same logits, the kernel's value without its
-    gradient."""
+def _sparse_crossentropy_tf(y_true: Any, y_pred: Any, from_logits: bool = False) -> Any:
+    """Keras' TensorFlow ``sparse_categorical_crossentropy(y_true, y_pred, from_logits)``
+    (last axis): the same logits, the kernel's value without its gradient."""
     import tensorflow as tf
     from keras.src.backend.tensorflow.nn import _get_logits
 
-    logits, from_logits = _get_logits(y_pred, False, "Softmax", "sparse_categorical_crossentropy")
+    given = from_logits
+    logits, from_logits = _get_logits(y_pred, given, "Softmax",
+                                      "sparse_categorical_crossentropy")
     target = tf.cast(tf.convert_to_tensor(y_true), "int64")
     if len(target.shape) == len(logits.shape) and target.shape[-1] == 1:
         target = tf.squeeze(target, axis=-1)
     if len(target.shape) != len(logits.shape) - 1:        # Keras' own error
-        return keras.ops.sparse_categorical_crossentropy(y_true, y_pred)
+        return keras.ops.sparse_categorical_crossentropy(y_true, y_pred, given)
     logits = tf.convert_to_tensor(logits)
     if not from_logits:
         eps = keras.config.epsilon()
