@@ -91,8 +91,9 @@ def unreduced_loss(loss: Any, y_true: Any, y_pred: Any) -> Any:
     Keras 3: both converted to the loss's dtype (``Loss.__call__``). tf_keras: the
     targets cast to the outputs' dtype and given a last axis when the outputs have
     one more (``compile_utils.match_dtype_and_rank``, ``LossesContainer.__call__``).
-    Keras' sparse categorical cross-entropy of probabilities reads the targets'
-    probabilities alone on JAX and PyTorch (:mod:`.picked_loss`: the same values).
+    Keras' sparse categorical cross-entropy reads the targets' probabilities alone on
+    JAX and PyTorch, and skips the kernel's gradient on TensorFlow
+    (:mod:`.picked_loss`: the same values).
     """
     if is_tf_keras(loss):
         import tensorflow as tf

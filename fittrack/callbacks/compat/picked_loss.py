@@ -1,5 +1,5 @@
-"""Keras' sparse categorical cross-entropy (of probabilities, default arguments),
-computed without the work whose result it throws away: the same values.
+"""Keras' sparse categorical cross-entropy (default arguments; on TensorFlow also of
+logits), computed without the work whose result it throws away: the same values.
 
 - JAX and PyTorch: Keras 3 computes ``-sum(one_hot(target) * log(clip(p / sum(p))))``:
   the log of every class's probability, of which one is kept. On a tagger's outputs
