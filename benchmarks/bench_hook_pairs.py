@@ -22,6 +22,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 
 import numpy as np
+from bench_epoch_end import METRICS, TAGGER, TAGGER_METRICS
 from common import (
     backend_name,
     build_mlp,
@@ -32,7 +33,6 @@ from common import (
     synthetic_sequences,
 )
 
-TAGGER = os.environ.get("FITTRACK_BENCH_MODEL") == "tagger"
 REPEATS = 18
 
 
@@ -42,9 +42,8 @@ def main() -> None:
 
     x, y, xv, yv = synthetic_sequences() if TAGGER else synthetic_data()
     model = build_tagger() if TAGGER else build_mlp()
-    metrics = ["accuracy", "f1", "auc"] if TAGGER else [
-        "accuracy", "auc", "f1", "precision", "recall", "log_loss"]
-    callback = MetricsCallback(metrics, (x, y), (xv, yv), batch_size=DEFAULT_BATCH_SIZE)
+    callback = MetricsCallback(TAGGER_METRICS if TAGGER else METRICS, (x, y), (xv, yv),
+                               batch_size=DEFAULT_BATCH_SIZE)
     model.fit(x[:2048], y[:2048], epochs=2, batch_size=256, verbose=0, callbacks=[callback])
     forward = forward_pass(model, np.concatenate([x, xv]), DEFAULT_BATCH_SIZE)
     wall: dict[str, list[float]] = {"forward": [], "hook": []}

@@ -43,14 +43,11 @@ def unmasked_rows(y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndar
     assert shaped is not None  # per_step implies weights
     steps = shaped.shape
     keep = np.ones(steps, dtype=bool) if mask is None else mask.astype(bool, copy=False)
+    w = None
     if per_step:
         assert sample_weight is not None  # per_step implies weights
         w = _match(sample_weight, steps, "sample_weight")
         keep = keep & (w != 0)
-    elif sample_weight is not None:
-        w = np.broadcast_to(sample_weight.reshape((-1,) + (1,) * (len(steps) - 1)), steps)
-    else:
-        w = None
     if y_pred.shape[:len(steps)] != steps:
         raise ValueError(f"the mask or per-timestep weights have shape {steps}, which does not "
                          f"match the output's leading axes {y_pred.shape[:len(steps)]}.")
@@ -59,8 +56,13 @@ def unmasked_rows(y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndar
         raise ValueError(f"targets of shape {y.shape} do not match the output's timesteps "
                          f"{steps}: expected targets of shape {steps} or {y_pred.shape}.")
     flat = keep.reshape(-1)
-    return (_rows(y, flat, steps), _rows(y_pred, flat, steps),
-            None if w is None else _rows(w, flat, steps))
+    if w is not None:
+        weights = _rows(w, flat, steps)
+    elif sample_weight is not None:   # one per sample: repeated over its kept timesteps
+        weights = np.repeat(sample_weight.reshape(-1), keep.reshape(len(keep), -1).sum(axis=1))
+    else:
+        weights = None
+    return _rows(y, flat, steps), _rows(y_pred, flat, steps), weights
 
 
 def _rows(array: np.ndarray, keep: np.ndarray, steps: tuple) -> np.ndarray:

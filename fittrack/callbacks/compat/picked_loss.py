@@ -66,11 +66,12 @@ def picked_loss(loss: Any) -> Any:
     kwargs = getattr(loss, "_fn_kwargs", None)
     if fn is not losses.sparse_categorical_crossentropy or not isinstance(kwargs, dict):
         return None
-    defaults = {"from_logits": False, "ignore_class": None, "axis": -1}
-    logits = call is _sparse_crossentropy_tf and kwargs.get("from_logits") is True
-    if any(k not in defaults or (v != defaults[k] and not (logits and k == "from_logits"))
-           for k, v in kwargs.items()):
+    # the arguments taken: Keras' defaults, and on TensorFlow logits too
+    allowed = {"from_logits": (False, True) if call is _sparse_crossentropy_tf else (False,),
+               "ignore_class": (None,), "axis": (-1,)}
+    if any(k not in allowed or v not in allowed[k] for k, v in kwargs.items()):
         return None
+    logits = kwargs.get("from_logits") is True
     try:
         picked = _PICKED.get(loss)
         if picked is None:
