@@ -38,6 +38,7 @@ import keras
 import numpy as np
 
 from fittrack.callbacks import compat
+from fittrack.callbacks.staging import InputStaging
 
 HALF = ("float16", "bfloat16")
 
@@ -76,6 +77,7 @@ class InferenceStep:
         self._carry: list | None = None
         self._loss_fn: Any = None
         self.losses: list[tuple[int, Any]] = []
+        self._staging = InputStaging() if self._backend in ("tensorflow", "tf_keras") else None
 
     def set_losses(self, losses: list[tuple[int, Any]]) -> None:
         """The compiled loss of each output position (computed when targets are given)."""
@@ -117,9 +119,14 @@ class InferenceStep:
             values = self._jax_losses(y, targets) if targets is not None else None
             if self.carry_state:
                 self._carry = new_state
+        elif self._staging is not None and compiled:
+            y, masks, reg, values = fn(self._staging.stage(x), self._staging.stage(targets, "t"))
         else:
             y, masks, reg, values = fn(x, targets)
         numpy = _tf_numpy if self._backend == "tf_keras" else keras.ops.convert_to_numpy
+        if self._staging is not None:   # an output that is the staged input itself: a copy
+            staging, given = self._staging, numpy
+            numpy = lambda t: _unstaged(np.asarray(given(t)), staging)  # noqa: E731
         return StepResult(_pairs(y, lambda t: _to_numpy(t, numpy)),
                           [None if m is None else np.asarray(numpy(m))
                            for _, m in _pairs(masks, None)],
@@ -237,6 +244,10 @@ def _local(values: list) -> list:
     """This process's copy of each replicated global array (``keras.distribution``)."""
     return [v if getattr(v, "is_fully_addressable", True) else v.addressable_data(0)
             for v in values]
+
+
+def _unstaged(array: np.ndarray, staging: InputStaging) -> np.ndarray:
+    return array.copy() if staging.holds(array) else array
 
 
 def _tf_numpy(tensor: Any) -> np.ndarray:
