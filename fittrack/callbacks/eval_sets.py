@@ -151,7 +151,9 @@ class MonitorGroup:
     the fixed cost of a call matters: blocks whose inputs have the same shape
     (all of them, usually) are concatenated once and predicted together (up to
     ``MAX_ROWS`` rows per batch); blocks of other shapes (sequences padded to
-    another length) get calls of their own.
+    another length) get calls of their own. The inputs (and the losses' targets) are
+    converted to the backend's tensors at the first evaluation of a ``fit``
+    (:meth:`Predictor.resident`), not copied to the device at every one.
     """
 
     MAX_ROWS = 8192
@@ -162,6 +164,7 @@ class MonitorGroup:
         blocks = [(i, b) for i, part in enumerate(parts) for b in part.blocks]
         self.units = []   # (BatchedInputs, [(part index, block, start row)])
         self._targets: list | None = None   # per unit: the losses' targets, batched
+        self._resident: list[BatchedInputs] | None = None   # per unit: the inputs, converted
         # With activity regularisers (pad=False) a batch's regularisation depends on its
         # rows: each dataset gets units of its own, so its loss has its rows' term.
         unit = (lambda i, b: _signature(b.x)) if pad else (lambda i, b: (i, _signature(b.x)))
@@ -179,11 +182,15 @@ class MonitorGroup:
                 ) -> list[tuple[MonitorPart, list[Chunk]]]:
         """Each dataset's subset with its chunks."""
         if self._targets is None and loss_targets is not None:
-            self._targets = self._batched_targets(loss_targets)
+            targets = self._batched_targets(loss_targets)
+            self._targets = None if targets is None else [
+                predictor.resident(model, t) for t in targets]
+        if self._resident is None:   # converted once: no copy to the device per evaluation
+            self._resident = [predictor.resident(model, batched) for batched, _ in self.units]
         chunks: list[list[Chunk]] = [[] for _ in self.parts]
-        for n, (batched, members) in enumerate(self.units):
+        for n, (_, members) in enumerate(self.units):
             targets = None if self._targets is None else self._targets[n]
-            predicted = predictor.predict(model, batched, f"monitors_{n}", targets)
+            predicted = predictor.predict(model, self._resident[n], f"monitors_{n}", targets)
             for i, block, start in members:
                 chunks[i].append(Chunk(block.y, predicted.rows(start, start + block.n_rows),
                                        block.sample_weight, block.n_rows))

@@ -30,6 +30,7 @@ import numpy as np
 
 from fittrack.callbacks import compat
 from fittrack.callbacks.data import dense, map_leaves
+from fittrack.callbacks.staging import resident
 from fittrack.callbacks.step import InferenceStep
 
 DEFAULT_BATCH_SIZE = 1024
@@ -198,6 +199,14 @@ class Predictor:
         values = [b for b in buffers[2 * n_out:] if b is not None]
         return Predicted(outputs, buffers[n_out:2 * n_out], reg / max(batched.n_rows, 1),
                          values if values else None)
+
+    def resident(self, model: Any, batched: BatchedInputs) -> BatchedInputs:
+        """``batched`` with its batches converted once to the backend's tensors, for inputs
+        predicted at every evaluation (:func:`~fittrack.callbacks.staging.resident`)."""
+        backend = self.step(model).backend
+        out = copy.copy(batched)
+        out.batches = [resident(b, backend) for b in batched.batches]
+        return out
 
     def predict_batch(self, model: Any, x: Any, rows: int, targets: list | None = None,
                       compiled: bool = True) -> Predicted:

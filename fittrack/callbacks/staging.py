@@ -9,6 +9,10 @@ copies each large input instead into a buffer of its own, allocated once,
 aligned as TensorFlow's kernels require (64 bytes), and hands it over without
 a second copy (DLPack). The values are the same bytes either way.
 
+Inputs predicted at every evaluation (the monitor subsets of batch-level
+evaluations) are converted once instead (:func:`resident`): JAX and TensorFlow
+then skip the copy to the device at each of them.
+
 The buffer is overwritten at the next batch, so an output that TensorFlow
 returns as the input itself (an identity output) would change with it:
 :meth:`InputStaging.holds` tells the step to copy such an output. Inputs
@@ -29,10 +33,14 @@ from typing import Any
 
 import numpy as np
 
+from fittrack.callbacks.data import leaves, map_leaves
+
 #: inputs smaller than this go to TensorFlow as they are (its copy is cheap there)
 MIN_BYTES = 1 << 16
 #: TensorFlow's kernels require their inputs aligned to this many bytes
 ALIGN = 64
+#: inputs kept as the backend's tensors (:func:`resident`) up to this many bytes
+RESIDENT_MAX_BYTES = 256 << 20
 
 
 class InputStaging:
@@ -73,6 +81,32 @@ class InputStaging:
             return dlpack.from_dlpack(view.__dlpack__())
         except Exception:  # any refusal (an old TensorFlow, a dtype): TensorFlow's own copy
             return a
+
+
+def resident(x: Any, backend: str) -> Any:
+    """``x`` with its NumPy arrays converted to the backend's tensors, once, for inputs
+    predicted again and again; ``x`` itself on PyTorch (whose tensors share NumPy's
+    memory), with several JAX processes or a ``tf.distribute`` strategy (each worker's
+    step places its inputs itself), and beyond :data:`RESIDENT_MAX_BYTES`."""
+    arrays = [a for a in leaves(x) if isinstance(a, np.ndarray) and a.dtype.kind in "fiub"]
+    if backend not in ("jax", "tensorflow", "tf_keras") or not arrays \
+            or sum(a.nbytes for a in arrays) > RESIDENT_MAX_BYTES:
+        return x
+    put: Any
+    if backend == "jax":
+        import jax
+
+        if jax.process_count() > 1:
+            return x
+        put = jax.device_put
+    else:
+        import tensorflow as tf
+
+        if tf.distribute.has_strategy():
+            return x
+        put = tf.convert_to_tensor
+    kept = {id(a) for a in arrays}
+    return map_leaves(lambda a: put(a) if id(a) in kept else a, x)
 
 
 def _aligned_bytes(n: int) -> np.ndarray:

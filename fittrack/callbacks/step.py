@@ -14,6 +14,8 @@ one compiled function, built once per ``fit`` and reused every epoch:
   compiled forward pass;
 - TensorFlow: ``tf.function(reduce_retracing=True)`` around ``model(x)``, traced
   first with the batch axis left open (one graph for every set's batch size);
+  large NumPy inputs reach it through reusable aligned buffers
+  (:class:`~fittrack.callbacks.staging.InputStaging`), not a fresh copy per batch;
 - PyTorch: ``model(x)`` under ``torch.no_grad()``;
 - a tf_keras model (Keras 2): ``tf.function(reduce_retracing=True)`` around
   ``model(x, training=False)`` in TensorFlow alone, whatever Keras 3's backend
@@ -78,6 +80,11 @@ class InferenceStep:
         self._loss_fn: Any = None
         self.losses: list[tuple[int, Any]] = []
         self._staging = InputStaging() if self._backend in ("tensorflow", "tf_keras") else None
+
+    @property
+    def backend(self) -> str:
+        """``"jax"``, ``"tensorflow"``, ``"torch"`` or ``"tf_keras"`` (a Keras 2 model)."""
+        return self._backend
 
     def set_losses(self, losses: list[tuple[int, Any]]) -> None:
         """The compiled loss of each output position (computed when targets are given)."""

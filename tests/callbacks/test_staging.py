@@ -1,16 +1,20 @@
-"""TensorFlow's inputs handed over through reusable aligned buffers (:mod:`staging`) give
-the same outputs as TensorFlow's own conversion, never alias what the caller keeps, and
-leave the caller's arrays as they were."""
+"""Inputs handed to the compiled step cheaply (:mod:`staging`): TensorFlow's through
+reusable aligned buffers give the same outputs as TensorFlow's own conversion, never
+alias what the caller keeps, and leave the caller's arrays as they were; the monitor
+subsets converted once give the values of a conversion at every evaluation."""
 
 import numpy as np
 import pytest
 
-from fittrack.callbacks.staging import ALIGN, MIN_BYTES, InputStaging
+from fittrack import MetricsCallback
+from fittrack.callbacks import staging as staging_module
+from fittrack.callbacks.staging import ALIGN, MIN_BYTES, InputStaging, resident
 from fittrack.callbacks.step import InferenceStep
+from tests.callbacks.probes import binary_classifier
 from tests.keras_under_test import BACKEND, keras
 
-pytestmark = pytest.mark.skipif(BACKEND not in ("tensorflow", "tf_keras"),
-                                reason="the staging is TensorFlow's")
+TENSORFLOW = BACKEND in ("tensorflow", "tf_keras")
+tf_only = pytest.mark.skipif(not TENSORFLOW, reason="the staging is TensorFlow's")
 
 
 def _misaligned(shape, dtype, seed=0):
@@ -26,6 +30,7 @@ def _misaligned(shape, dtype, seed=0):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int64", "int32", "uint8"])
+@tf_only
 def test_staged_tensor_holds_the_same_values(dtype):
     import tensorflow as tf
 
@@ -38,6 +43,7 @@ def test_staged_tensor_holds_the_same_values(dtype):
     assert staging.holds(np.asarray(t)) and not staging.holds(x)
 
 
+@tf_only
 def test_non_contiguous_structures_and_small_inputs():
     import tensorflow as tf
 
@@ -54,6 +60,7 @@ def test_non_contiguous_structures_and_small_inputs():
     assert staging.stage(bools) is bools             # a dtype it does not carry
 
 
+@tf_only
 def test_no_staging_under_a_distribution_strategy():
     import tensorflow as tf
 
@@ -72,6 +79,7 @@ def _model(identity_output: bool):
     return keras.Model(inputs, [same, dense])
 
 
+@tf_only
 @pytest.mark.parametrize("identity_output", [False, True])
 def test_step_outputs_equal_unstaged_ones_and_survive_the_next_batch(identity_output):
     model = _model(identity_output)
@@ -90,6 +98,7 @@ def test_step_outputs_equal_unstaged_ones_and_survive_the_next_batch(identity_ou
         assert np.array_equal(first.outputs[0][1], a)
 
 
+@tf_only
 def test_staged_inputs_reuse_the_traced_graph():
     model = _model(False)
     step = InferenceStep(model)
@@ -99,3 +108,59 @@ def test_staged_inputs_reuse_the_traced_graph():
     for seed, rows in ((4, 512), (5, 200), (6, 1024)):
         step(_misaligned((rows, 300), "float32", seed))
     assert fn.experimental_get_tracing_count() == traces
+
+
+def test_resident_converts_numpy_leaves_once(monkeypatch):
+    x = {"a": _misaligned((64, 30), "float32"), "b": [np.arange(64)], "c": None}
+    out = resident(x, BACKEND)
+    if BACKEND == "torch":
+        assert out is x                              # PyTorch's tensors share NumPy's memory
+        return
+    for got, want in ((out["a"], x["a"]), (out["b"][0], x["b"][0])):
+        assert not isinstance(got, np.ndarray)
+        assert np.array_equal(np.asarray(got), want)
+        assert np.asarray(got).dtype == _step_dtype(want)
+    assert out["c"] is None
+    monkeypatch.setattr(staging_module, "RESIDENT_MAX_BYTES", x["a"].nbytes)
+    assert resident(x, BACKEND) is x                 # too large to keep twice
+    assert resident(x, "torch") is x
+
+
+def _step_dtype(a):
+    """The dtype the compiled step sees for ``a`` (JAX: 32 bits unless x64 is enabled)."""
+    if BACKEND == "jax":
+        import jax
+
+        return jax.dtypes.canonicalize_dtype(a.dtype)
+    return a.dtype
+
+
+@tf_only
+def test_resident_leaves_inputs_alone_under_a_strategy():
+    import tensorflow as tf
+
+    x = np.ones((8, 3), dtype=np.float32)
+    with tf.distribute.OneDeviceStrategy("/cpu:0").scope():
+        assert resident(x, BACKEND) is x
+
+
+def test_monitor_values_equal_those_of_unconverted_inputs(binary_data):
+    """The same model state evaluated on the monitor subsets converted once and converted
+    at every call: the same values, key by key."""
+    x, y, xv, yv = binary_data
+    model = binary_classifier()
+    metrics = ["auc", "accuracy", "log_loss"]
+    cb = MetricsCallback(metrics, (x, y), (xv, yv), batch_frequency=2, monitor_size=64)
+    model.fit(x, y, epochs=1, batch_size=50, verbose=0, callbacks=[cb])
+    group = cb._monitors
+    assert group is not None and group._resident is not None
+    if BACKEND != "torch":
+        assert not isinstance(group._resident[0].batches[0], np.ndarray)
+    once = cb._evaluator.evaluate_monitors(group, model)
+    predictor = cb._evaluator.predictor
+    predictor.resident = lambda model, batched: batched      # NumPy at every call
+    group._resident = group._targets = None
+    every_call = cb._evaluator.evaluate_monitors(group, model)
+    assert isinstance(group._resident[0].batches[0], np.ndarray)
+    assert once.keys() == every_call.keys() and set(once) >= {"auc", "val_auc", "loss"}
+    assert all(once[k] == every_call[k] for k in once)
