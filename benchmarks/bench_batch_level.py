@@ -4,8 +4,9 @@
 on 60k train + 10k validation rows: every step evaluates 1024 + 1024 rows,
 epoch-level evaluation switched off (``epoch_frequency`` larger than the run).
 Contenders, each attached to the same short ``fit`` (``STEPS`` batches), the
-configurations interleaved over ``REPEATS`` rounds so that drift in the machine's
-load hits all of them alike:
+configurations interleaved over ``REPEATS`` rounds (9, or
+``$FITTRACK_BENCH_REPEATS``) so that drift in the machine's load hits all of them
+alike:
 
 - callback: ``MetricsCallback`` evaluating both monitor subsets at every batch;
 - forward: a callback whose batch hook runs the bare compiled forward pass over
@@ -36,7 +37,7 @@ from common import backend_name, build_mlp, emit, forward_pass, keras_module, sy
 
 METRICS = ["accuracy", "auc", "f1", "precision", "recall", "log_loss"]
 STEPS = 100
-REPEATS = 5
+REPEATS = int(os.environ.get("FITTRACK_BENCH_REPEATS", 9))
 MONITOR = int(os.environ.get("FITTRACK_BENCH_MONITOR", 1024))
 
 
