@@ -33,23 +33,21 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 
 import numpy as np
-from common import backend_name, build_mlp, emit, forward_pass, keras_module, synthetic_data, timed
+from common import (
+    backend_name,
+    build_mlp,
+    emit,
+    forward_pass,
+    keras_module,
+    synthetic_data,
+    time_hook,
+    timed,
+)
 
 METRICS = ["accuracy", "auc", "f1", "precision", "recall", "log_loss"]
 STEPS = 100
 REPEATS = int(os.environ.get("FITTRACK_BENCH_REPEATS", 9))
 MONITOR = int(os.environ.get("FITTRACK_BENCH_MONITOR", 1024))
-
-
-def timed_batch_hook(cb, times: list[float]) -> None:
-    """Record the time of each call of ``cb.on_train_batch_end``."""
-    original = cb.on_train_batch_end
-
-    def hook(batch: int, logs: dict | None = None) -> None:
-        start = time.perf_counter()
-        original(batch, logs)
-        times.append(time.perf_counter() - start)
-    cb.on_train_batch_end = hook
 
 
 def main() -> None:
@@ -79,7 +77,7 @@ def main() -> None:
             callbacks = make()
             times: list[float] = []
             if callbacks:
-                timed_batch_hook(callbacks[0], times)
+                time_hook(callbacks[0], "on_train_batch_end", times)
             start = time.perf_counter()
             model.fit(fit_x, fit_y, epochs=1, batch_size=64, verbose=0, callbacks=callbacks)
             if repeat:

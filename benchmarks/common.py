@@ -117,13 +117,18 @@ def timed(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1) -> float:
 
 def time_epoch_end(cb: Any, times: list[float]) -> None:
     """Record the time of each call of ``cb.on_epoch_end`` (the callback's hook itself)."""
-    original = cb.on_epoch_end
+    time_hook(cb, "on_epoch_end", times)
 
-    def timed_hook(epoch: int, logs: dict | None = None) -> None:
+
+def time_hook(cb: Any, hook: str, times: list[float]) -> None:
+    """Record the time of each call of the callback's hook ``hook`` (e.g. ``on_epoch_end``)."""
+    original = getattr(cb, hook)
+
+    def timed_hook(*args: Any, **kwargs: Any) -> None:
         start = time.perf_counter()
-        original(epoch, logs)
+        original(*args, **kwargs)
         times.append(time.perf_counter() - start)
-    cb.on_epoch_end = timed_hook
+    setattr(cb, hook, timed_hook)
 
 
 def rss_mb() -> float:
