@@ -9,8 +9,10 @@ of a shared machine's load), their quartiles, and the median ratio of process CP
 times (both cores' work: on a machine whose cores the forward pass already fills,
 what the evaluation adds shows there first).
 
-Workloads as in ``bench_epoch_end.py``: the MLP (``run.py hook_pairs``) or, with
-``FITTRACK_BENCH_MODEL=tagger``, the masked tagger (``run.py hook_pairs_tagger``).
+Workloads as in ``bench_epoch_end.py``: the MLP (``run.py hook_pairs``), with
+``FITTRACK_BENCH_CURVES=1`` the MLP with the curves stored too (``run.py
+hook_pairs_curves``) or, with ``FITTRACK_BENCH_MODEL=tagger``, the masked tagger
+(``run.py hook_pairs_tagger``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 
 import numpy as np
-from bench_epoch_end import METRICS, TAGGER, TAGGER_METRICS
+from bench_epoch_end import CURVES, METRICS, TAGGER, TAGGER_METRICS
 from common import (
     backend_name,
     build_mlp,
@@ -43,7 +45,7 @@ def main() -> None:
     x, y, xv, yv = synthetic_sequences() if TAGGER else synthetic_data()
     model = build_tagger() if TAGGER else build_mlp()
     callback = MetricsCallback(TAGGER_METRICS if TAGGER else METRICS, (x, y), (xv, yv),
-                               batch_size=DEFAULT_BATCH_SIZE)
+                               batch_size=DEFAULT_BATCH_SIZE, curves=CURVES and not TAGGER)
     model.fit(x[:2048], y[:2048], epochs=2, batch_size=256, verbose=0, callbacks=[callback])
     forward = forward_pass(model, np.concatenate([x, xv]), DEFAULT_BATCH_SIZE)
     wall: dict[str, list[float]] = {"forward": [], "hook": []}
@@ -56,7 +58,8 @@ def main() -> None:
             cpu[name].append(time.process_time() - start_cpu)
     ratio = np.array(wall["hook"][2:]) / np.array(wall["forward"][2:])
     cpu_ratio = np.array(cpu["hook"][2:]) / np.array(cpu["forward"][2:])
-    emit({"bench": "hook_pairs", "model": "tagger" if TAGGER else "mlp",
+    emit({"bench": "hook_pairs",
+          "model": "tagger" if TAGGER else "mlp+curves" if CURVES else "mlp",
           "backend": backend_name(), "forward_s": float(np.median(wall["forward"][2:])),
           "hook_s": float(np.median(wall["hook"][2:])), "ratio": float(np.median(ratio)),
           "ratio_q25": float(np.quantile(ratio, 0.25)),

@@ -2,7 +2,8 @@
 
 Usage:
     python benchmarks/run.py [epoch] [epoch_tagger] [epoch_curves] [hook_pairs]
-        [hook_pairs_tagger] [batch] [tabular] [growth] [workers] [memory] [metrics] [store]
+        [hook_pairs_tagger] [hook_pairs_curves] [batch] [tabular] [growth] [workers] [memory]
+        [metrics] [store]
         [--backends jax,tensorflow,torch,tf_keras]
 
 ``tf_keras`` among the backends runs the benchmark on a tf_keras (Keras 2) model:
@@ -26,6 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPTS = {"epoch": "bench_epoch_end.py", "epoch_tagger": "bench_epoch_end.py",
            "epoch_curves": "bench_epoch_end.py",
            "hook_pairs": "bench_hook_pairs.py", "hook_pairs_tagger": "bench_hook_pairs.py",
+           "hook_pairs_curves": "bench_hook_pairs.py",
            "batch": "bench_batch_level.py", "growth": "bench_growth.py",
            "workers": "bench_workers.py", "tabular": "bench_tabular.py"}
 #: backend-independent benchmarks, run once
@@ -33,7 +35,8 @@ ONCE = {"memory": "bench_memory.py", "metrics": "bench_metrics.py"}
 #: extra environment per benchmark name
 ENV = {"epoch_tagger": {"FITTRACK_BENCH_MODEL": "tagger"},
        "hook_pairs_tagger": {"FITTRACK_BENCH_MODEL": "tagger"},
-       "epoch_curves": {"FITTRACK_BENCH_CURVES": "1"}}
+       "epoch_curves": {"FITTRACK_BENCH_CURVES": "1"},
+       "hook_pairs_curves": {"FITTRACK_BENCH_CURVES": "1"}}
 #: the backends a benchmark runs on, where not all: two worker processes (jax.distributed,
 #: or tf_keras under MultiWorkerMirroredStrategy)
 ONLY = {"workers": ("jax", "tf_keras")}
