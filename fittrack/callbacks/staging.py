@@ -16,8 +16,9 @@ then skip the copy to the device at each of them.
 The buffer is overwritten at the next batch, so an output that TensorFlow
 returns as the input itself (an identity output) would change with it:
 :meth:`InputStaging.holds` tells the step to copy such an output. Inputs
-under a ``tf.distribute`` strategy, small inputs (below 64 KiB) and dtypes
-DLPack does not carry go to TensorFlow as they are.
+under a ``tf.distribute`` strategy, small inputs (below 64 KiB), large ones
+(above 64 MiB, whose buffer would stay allocated) and dtypes DLPack does not
+carry go to TensorFlow as they are.
 
 Example:
     >>> staging = InputStaging()
@@ -37,6 +38,9 @@ from fittrack.callbacks.data import leaves, map_leaves
 
 #: inputs smaller than this go to TensorFlow as they are (its copy is cheap there)
 MIN_BYTES = 1 << 16
+#: nor larger ones (a batch of images): their buffer would stay allocated between
+#: evaluations, and the model's own work on them dwarfs the copy
+MAX_BYTES = 64 << 20
 #: TensorFlow's kernels require their inputs aligned to this many bytes
 ALIGN = 64
 #: inputs kept as the backend's tensors (:func:`resident`) up to this many bytes
@@ -67,8 +71,8 @@ class InputStaging:
         return any(np.may_share_memory(array, b) for b in self._buffers.values())
 
     def _leaf(self, key: tuple[str, int], a: Any) -> Any:
-        if not (isinstance(a, np.ndarray) and a.nbytes >= MIN_BYTES and a.dtype.kind in "fiu"
-                and a.dtype.isnative):
+        if not (isinstance(a, np.ndarray) and MIN_BYTES <= a.nbytes <= MAX_BYTES
+                and a.dtype.kind in "fiu" and a.dtype.isnative):
             return a
         buf = self._buffers.get(key)
         if buf is None or buf.nbytes < a.nbytes:

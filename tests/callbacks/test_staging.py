@@ -61,6 +61,14 @@ def test_non_contiguous_structures_and_small_inputs():
 
 
 @tf_only
+def test_large_inputs_go_as_they_are(monkeypatch):
+    x = np.ones((300, 300), dtype=np.float32)
+    monkeypatch.setattr(staging_module, "MAX_BYTES", x.nbytes - 1)
+    staging = InputStaging()
+    assert staging.stage(x) is x and not staging._buffers
+
+
+@tf_only
 def test_no_staging_under_a_distribution_strategy():
     import tensorflow as tf
 
