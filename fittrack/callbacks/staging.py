@@ -92,7 +92,10 @@ def resident(x: Any, backend: str) -> Any:
     predicted again and again; ``x`` itself on PyTorch (whose tensors share NumPy's
     memory), with several JAX processes or a ``tf.distribute`` strategy (each worker's
     step places its inputs itself), and beyond :data:`RESIDENT_MAX_BYTES`."""
-    arrays = [a for a in leaves(x) if isinstance(a, np.ndarray) and a.dtype.kind in "fiub"]
+    def convertible(a: Any) -> bool:
+        return isinstance(a, np.ndarray) and a.dtype.kind in "fiub"
+
+    arrays = [a for a in leaves(x) if convertible(a)]
     if backend not in ("jax", "tensorflow", "tf_keras") or not arrays \
             or sum(a.nbytes for a in arrays) > RESIDENT_MAX_BYTES:
         return x
@@ -109,8 +112,7 @@ def resident(x: Any, backend: str) -> Any:
         if tf.distribute.has_strategy():
             return x
         put = tf.convert_to_tensor
-    kept = {id(a) for a in arrays}
-    return map_leaves(lambda a: put(a) if id(a) in kept else a, x)
+    return map_leaves(lambda a: put(a) if convertible(a) else a, x)
 
 
 def _aligned_bytes(n: int) -> np.ndarray:
