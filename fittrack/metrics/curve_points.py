@@ -47,12 +47,16 @@ MAX_POINTS = 1000
 THREADS_FROM = 1 << 18
 
 
-def _ratio(counts: np.ndarray, what: str) -> np.ndarray:
+def _ratio(counts: np.ndarray, what: str, out: np.ndarray) -> np.ndarray:
+    """``out[1:] = counts / counts[-1]`` (NaN with a warning when there is no such row);
+    ``out[0]`` is set by the caller."""
     if counts[-1] <= 0:
         warnings.warn(f"No {what} samples: the {'fpr' if what == 'negative' else 'tpr'} "
                       f"of this ROC curve is NaN.", UndefinedMetricWarning, stacklevel=4)
-        return np.full(counts.shape, np.nan)
-    return counts / counts[-1]
+        out[:] = np.nan
+    else:
+        np.divide(counts, counts[-1], out=out[1:])
+    return out
 
 
 def roc_points(y_true: np.ndarray, scores: np.ndarray, sample_weight: np.ndarray | None = None,
@@ -67,16 +71,32 @@ def roc_points(y_true: np.ndarray, scores: np.ndarray, sample_weight: np.ndarray
 
 def _roc(counts: Counts, max_points: int | None) -> dict[str, np.ndarray]:
     fps, tps, thresholds = counts
-    if len(fps) > 2:  # drop_intermediate: only the corners of the curve
-        corner = np.logical_or(np.diff(fps, 2), np.diff(tps, 2))
-        keep = np.flatnonzero(np.concatenate([[True], corner, [True]]))
+    if len(fps) > 2:  # drop_intermediate: only the corners (a second difference not zero)
+        corner = _turns(fps)
+        corner |= _turns(tps)
+        keep = np.flatnonzero(corner)
         fps, tps, thresholds = fps[keep], tps[keep], thresholds[keep]
-    fps, tps = np.append(0.0, fps), np.append(0.0, tps)
-    curve = {"fpr": _ratio(fps, "negative"), "tpr": _ratio(tps, "positive"),
-             "thresholds": np.append(np.inf, thresholds.astype(np.float64))}
-    if max_points is not None and len(fps) > max_points:  # measure: L1 length along the curve
-        curve = take(curve, thin(curve["fpr"] + curve["tpr"], roc_auc_of, curve, max_points))
+    n = len(fps) + 1
+    fpr, tpr, kept_thresholds = np.empty(n), np.empty(n), np.empty(n)
+    fpr[0] = tpr[0] = 0.0
+    kept_thresholds[0] = np.inf
+    kept_thresholds[1:] = thresholds
+    curve = {"fpr": _ratio(fps, "negative", fpr), "tpr": _ratio(tps, "positive", tpr),
+             "thresholds": kept_thresholds}
+    if max_points is not None and n > max_points:  # measure: L1 length along the curve
+        defined = fps[-1] > 0 and tps[-1] > 0      # then finite and non-decreasing
+        curve = take(curve, thin(curve["fpr"] + curve["tpr"], roc_auc_of, curve, max_points,
+                                 checked=defined))
     return curve
+
+
+def _turns(counts: np.ndarray) -> np.ndarray:
+    """Whether each point is kept as a corner: its second difference is not zero
+    (``np.diff(counts, 2) != 0``; the end points are always kept)."""
+    step = np.diff(counts)
+    turns = np.ones(len(counts), dtype=bool)
+    np.not_equal(step[1:], step[:-1], out=turns[1:-1])
+    return turns
 
 
 def pr_points(y_true: np.ndarray, scores: np.ndarray, sample_weight: np.ndarray | None = None,
@@ -92,20 +112,33 @@ def pr_points(y_true: np.ndarray, scores: np.ndarray, sample_weight: np.ndarray 
 
 def _pr(counts: Counts, max_points: int | None) -> dict[str, np.ndarray]:
     fps, tps, thresholds = counts
-    predicted = tps + fps
-    precision = np.divide(tps, predicted, out=np.zeros_like(tps), where=predicted != 0)
+    n = len(tps) + 1     # by increasing threshold: the counts reversed, then the last point
+    precision, recall, kept_thresholds = np.empty(n), np.empty(n), np.empty(n)
+    predicted = np.add(tps, fps, out=precision[-2::-1])
+    if predicted.min() > 0:
+        np.divide(tps[::-1], predicted[::-1], out=precision[:-1])
+    else:   # where nothing is predicted (weights), the precision stays 0 (= predicted)
+        np.divide(tps[::-1], predicted[::-1], out=precision[:-1], where=predicted[::-1] != 0)
+    precision[-1] = 1.0
     if tps[-1] == 0:
         warnings.warn("No positive samples: the recall of this PR curve is set to 1 for all "
                       "thresholds, as scikit-learn does.", UndefinedMetricWarning, stacklevel=2)
-        recall = np.ones_like(tps)
+        recall[:-1] = 1.0
     else:
-        recall = tps / tps[-1]
-    curve = {"precision": np.append(precision[::-1], 1.0), "recall": np.append(recall[::-1], 0.0),
-             "thresholds": np.append(thresholds[::-1].astype(np.float64), np.inf)}
-    if max_points is not None and len(curve["recall"]) > max_points:
-        steps = np.abs(np.diff(curve["precision"], prepend=curve["precision"][0]))
-        measure = (1.0 - curve["recall"]) + np.cumsum(steps)
-        curve = take(curve, thin(measure, average_precision_of, curve, max_points))
+        np.divide(tps[::-1], tps[-1], out=recall[:-1])
+    recall[-1] = 0.0
+    kept_thresholds[:-1] = thresholds[::-1]
+    kept_thresholds[-1] = np.inf
+    curve = {"precision": precision, "recall": recall, "thresholds": kept_thresholds}
+    if max_points is not None and n > max_points:
+        # measure: recall plus the precision's variation (finite and non-decreasing)
+        measure = np.empty(n)
+        measure[0] = 0.0
+        np.subtract(precision[1:], precision[:-1], out=measure[1:])
+        np.abs(measure, out=measure)
+        np.cumsum(measure, out=measure)
+        measure += 1.0 - recall
+        curve = take(curve, thin(measure, average_precision_of, curve, max_points, checked=True))
     return curve
 
 

@@ -28,8 +28,8 @@ def average_precision_of(curve: dict[str, np.ndarray]) -> float:
 
 
 def thin(measure: np.ndarray, score: Callable[[dict[str, np.ndarray]], float],
-         curve: dict[str, np.ndarray], max_points: int, tolerance: float = TOLERANCE
-         ) -> np.ndarray:
+         curve: dict[str, np.ndarray], max_points: int, tolerance: float = TOLERANCE,
+         checked: bool = False) -> np.ndarray:
     """Indices of the points to keep: about ``max_points``, ``score`` within ``tolerance``.
 
     ``measure`` grows along the curve (its length so far); the points are put
@@ -38,7 +38,8 @@ def thin(measure: np.ndarray, score: Callable[[dict[str, np.ndarray]], float],
     change by ``1 / max_points``; for PR (recall plus the precision's
     variation) the change is checked: if ``score`` moved more than
     ``tolerance``, the bins are halved until it does not (at worst every
-    point is kept).
+    point is kept). ``checked``: the caller knows ``measure`` is finite and
+    non-decreasing (not checked again).
 
     Example:
         >>> x = np.linspace(0, 1, 10_001)
@@ -49,8 +50,9 @@ def thin(measure: np.ndarray, score: Callable[[dict[str, np.ndarray]], float],
         (True, 0, 10000, True)
     """
     n = len(measure)
-    measure = np.where(np.isfinite(measure), measure, 0.0)
-    if not np.all(np.diff(measure) >= 0) or measure[-1] <= measure[0]:
+    if not checked:
+        measure = np.where(np.isfinite(measure), measure, 0.0)
+    if measure[-1] <= measure[0] or not (checked or np.all(np.diff(measure) >= 0)):
         measure = np.arange(n, dtype=np.float64)  # undefined (NaN) curve: evenly spaced
     exact = score(curve)
     bins = max(max_points // 2, 1)
