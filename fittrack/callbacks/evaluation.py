@@ -21,9 +21,9 @@ from fittrack.callbacks.exact_loss import LossTerms
 from fittrack.callbacks.inference import Predicted
 from fittrack.callbacks.outputs import OutputPlan
 from fittrack.callbacks.problems import path_index
-from fittrack.metrics import EvalContext, MetricError, evaluate
+from fittrack.metrics import EvalContext, MetricError
 from fittrack.metrics.curve_points import curves_for
-from fittrack.metrics.evaluate import OnError
+from fittrack.metrics.evaluate import OnError, evaluate_context
 from fittrack.metrics.rows import unmasked_rows
 from fittrack.notices import FittrackRuntimeWarning
 
@@ -99,41 +99,50 @@ def evaluate_chunks(plan: OutputPlan, losses: LossPlan, chunks: list[Chunk], pre
 
 
 def metric_values(plan: OutputPlan, chunks: list[Chunk], prefix: str, role: str, where: str,
-                  on_error: OnError = "nan", rows: list[tuple] | None = None
+                  on_error: OnError = "nan", contexts: list[EvalContext] | None = None
                   ) -> dict[str, float]:
-    """Every metric of every output on one dataset (``rows``: :func:`output_rows`, when
-    already joined)."""
+    """Every metric of every output on one dataset (``contexts``: :func:`output_contexts`,
+    when the rows are already joined)."""
     values: dict[str, float] = {}
     for i, o in enumerate(plan.outputs):
-        y, p, w = rows[i] if rows is not None else _rows(plan, o.position, chunks, role)
-        values.update(evaluate(o.specs, y, p, w, prefix=prefix + o.prefix, where=where,
-                               on_error=on_error, problem=o.problem))
+        ctx = contexts[i] if contexts is not None else _context(plan, i, chunks, role)
+        values.update(evaluate_context(o.specs, ctx, prefix=prefix + o.prefix, where=where,
+                                       on_error=on_error))
     return values
 
 
-def output_rows(plan: OutputPlan, chunks: list[Chunk], role: str) -> list[tuple]:
-    """``(targets, predictions, weights)`` of each output's unmasked rows, the chunks
-    joined once, for the metrics and the curves of one dataset."""
-    return [_rows(plan, o.position, chunks, role) for o in plan.outputs]
+def output_contexts(plan: OutputPlan, chunks: list[Chunk], role: str) -> list[EvalContext]:
+    """One :class:`EvalContext` per output on its unmasked rows (the chunks joined once),
+    shared by the metrics and the curves of one dataset."""
+    return [_context(plan, i, chunks, role) for i in range(len(plan.outputs))]
+
+
+def _context(plan: OutputPlan, i: int, chunks: list[Chunk], role: str) -> EvalContext:
+    o = plan.outputs[i]
+    y, p, w = _rows(plan, o.position, chunks, role)
+    return EvalContext(y, p, w, problem=o.problem)
 
 
 def curves_of(plan: OutputPlan, chunks: list[Chunk], role: str, kinds: list[str],
-              rows: list[tuple] | None = None) -> dict[str | None, dict]:
+              contexts: list[EvalContext] | None = None) -> dict[str | None, dict]:
     """ROC/PR curves and confusion matrices of each binary or multi-class output:
     ``{output name: curves}`` on the rows the metrics score (probabilities;
-    ``rows``: :func:`output_rows`, when already joined)."""
+    ``contexts``: :func:`output_contexts`, shared with the metrics)."""
     out: dict[str | None, dict] = {}
     for i, o in enumerate(plan.outputs):
         if o.problem.task not in ("binary", "multiclass"):
             continue
-        y, p, w = rows[i] if rows is not None else _rows(plan, o.position, chunks, role)
         try:
-            ctx = EvalContext(y, p, w, problem=o.problem)
+            ctx = contexts[i] if contexts is not None else _context(plan, i, chunks, role)
             probs = ctx.probs if o.problem.logits else ctx.probs_given   # outputs: no copy
             scores = probs.reshape(-1, probs.shape[-1])
             if not np.isfinite(scores).all():
                 raise ValueError("the predictions hold NaN or infinite values")
-            out[o.name] = curves_for(ctx.true_labels, scores, ctx.weights, ctx.n_classes, kinds)
+            # the metrics' arg-max of the outputs (computed once), for the confusion matrix
+            predicted = ctx.pred_argmax.reshape(-1) if "confusion" in kinds and \
+                ctx.task == "multiclass" else None
+            out[o.name] = curves_for(ctx.true_labels, scores, ctx.weights, ctx.n_classes, kinds,
+                                     predicted=predicted)
         except (ValueError, TypeError) as err:
             warnings.warn(f"No curves for {role}{f' output {o.name!r}' if o.name else ''} at "
                           f"this epoch: {err}.", FittrackRuntimeWarning, stacklevel=2)

@@ -25,7 +25,7 @@ from fittrack.callbacks.evaluation import (
     evaluate_chunks,
     loss_values,
     metric_values,
-    output_rows,
+    output_contexts,
 )
 from fittrack.callbacks.inference import Predictor
 from fittrack.callbacks.outputs import OutputPlan
@@ -123,9 +123,9 @@ class Evaluator:
         """One dataset's metrics and curves: NumPy only (see :mod:`.overlap`)."""
         if not self.curve_kinds:
             return metric_values(self.plan, chunks, s.prefix, s.role, s.where), None
-        rows = output_rows(self.plan, chunks, s.role)        # joined once for both
-        return (metric_values(self.plan, chunks, s.prefix, s.role, s.where, rows=rows),
-                curves_of(self.plan, chunks, s.role, self.curve_kinds, rows=rows))
+        contexts = output_contexts(self.plan, chunks, s.role)   # shared by both
+        return (metric_values(self.plan, chunks, s.prefix, s.role, s.where, contexts=contexts),
+                curves_of(self.plan, chunks, s.role, self.curve_kinds, contexts=contexts))
 
     def evaluate_monitors(self, group: MonitorGroup, model: Any) -> dict[str, float]:
         """The batch-level values on the monitor subsets."""

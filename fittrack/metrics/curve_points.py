@@ -195,8 +195,8 @@ def _positions(labels: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.n
 
 def curves_for(y_true: np.ndarray, scores: np.ndarray, sample_weight: np.ndarray | None = None,
                n_classes: int | None = None, kinds: Sequence[str] = KINDS, *,
-               max_points: int | None = MAX_POINTS,
-               threshold: float = 0.5) -> dict[str, dict[str, np.ndarray]]:
+               max_points: int | None = MAX_POINTS, threshold: float = 0.5,
+               predicted: np.ndarray | None = None) -> dict[str, dict[str, np.ndarray]]:
     """The curves of one dataset and output: ``{kind: {name: array}}``.
 
     Args:
@@ -210,6 +210,8 @@ def curves_for(y_true: np.ndarray, scores: np.ndarray, sample_weight: np.ndarray
         max_points: thin longer curves to about this many points per class.
         threshold: binary decision rule of the confusion matrix, ``score > threshold``
             (multi-class: arg-max).
+        predicted: multi-class: the predicted class of each row for the confusion
+            matrix, when already known (default: the arg-max of ``scores``).
 
     Returns:
         ``{"roc": {fpr, tpr, thresholds, class}, "pr": {precision, recall,
@@ -234,8 +236,10 @@ def curves_for(y_true: np.ndarray, scores: np.ndarray, sample_weight: np.ndarray
     out = {kind: _concat([(label, curves[k]) for (label, _), curves in zip(columns, per_class)])
            for k, kind in enumerate(ranked)}
     if "confusion" in kinds:
-        predicted = (s[:, -1] > threshold).astype(np.int64) if len(labels) == 2 \
-            else np.argmax(s, axis=1)
+        if len(labels) == 2:
+            predicted = (s[:, -1] > threshold).astype(np.int64)
+        elif predicted is None:
+            predicted = np.argmax(s, axis=1)
         out["confusion"] = confusion(y, predicted, labels, weights)
     return out
 

@@ -64,6 +64,13 @@ def evaluate(specs: Sequence[MetricSpec], y_true: Any, y_pred: Any,
     warning naming the keys): one rule for every metric.
     """
     ctx = EvalContext(y_true, y_pred, sample_weight, problem=problem)
+    return evaluate_context(specs, ctx, prefix=prefix, where=where, on_error=on_error)
+
+
+def evaluate_context(specs: Sequence[MetricSpec], ctx: EvalContext, *, prefix: str = "",
+                     where: str = "the data", on_error: OnError = "raise") -> dict[str, float]:
+    """:func:`evaluate` on a context already built (shared with the curves of the same
+    rows, so that what both need, such as the arg-max, is computed once)."""
     shape_ctx = _stand_in(ctx, specs, prefix, where)
     out: dict[str, float] = {}
     for spec in specs:

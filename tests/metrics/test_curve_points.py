@@ -259,3 +259,14 @@ def test_thinning_a_measure_with_flat_stretches_ends_with_every_point():
     curve = {"x": np.arange(1000.0)}
     kept = thin(measure, lambda c: float(len(c["x"])), curve, 100)  # moves unless all kept
     np.testing.assert_array_equal(kept, np.arange(1000))
+
+
+def test_the_confusion_matrix_takes_the_predicted_classes_when_given():
+    rng = np.random.default_rng(11)
+    y, s = rng.integers(0, 3, 500), rng.dirichlet(np.ones(3), 500).astype(np.float32)
+    predicted = (np.argmax(s, axis=1) + (rng.random(500) < 0.2)) % 3   # some rows moved
+    given = curves_for(y, s, kinds=["confusion"], predicted=predicted)["confusion"]["matrix"]
+    default = curves_for(y, s, kinds=["confusion"])["confusion"]["matrix"]
+    np.testing.assert_array_equal(given, confusion_matrix(y, predicted, labels=[0, 1, 2]))
+    np.testing.assert_array_equal(default, confusion_matrix(y, np.argmax(s, 1), labels=[0, 1, 2]))
+    assert not np.array_equal(given, default)
