@@ -75,10 +75,11 @@ class LossPlan:
             terms = LossTerms(loss)
             for c in chunks:
                 w = plan.weight(c.weights, position, role)
-                values = c.predicted.loss_values
+                values, masks = c.predicted.loss_values, c.predicted.loss_masks
                 terms.add(plan.target(c.y, position, role), c.predicted.outputs[position][1],
                           None if w is None else np.asarray(w, dtype=np.float64),
-                          c.predicted.masks[position], None if values is None else values[i])
+                          c.predicted.masks[position], None if values is None else values[i],
+                          None if masks is None else masks[i])
             value = terms.value()
             weighted = value * (1.0 if weight is None else float(weight))
             if len(self.entries) > 1:

@@ -66,7 +66,19 @@ class Evaluator:
         """Bind the outputs, check the data and dry-run every metric and the loss."""
         if not self.plan.outputs:
             self._bind(model, head, role)
-        checks.check_chunk(self.plan, head, role)
+        try:
+            checks.check_chunk(self.plan, head, role)
+        except ValueError as err:
+            ignored = {compat.ignore_class(loss) for loss in
+                       losses_by_output(model, self.plan.keys)} - {None}
+            if not ignored:
+                raise
+            label = sorted(ignored, key=repr)[0]
+            raise ValueError(
+                f"{err} The compiled loss leaves the label {label} out (ignore_class={label}), "
+                "but the metrics score every row and need one of the model's classes in each: "
+                f"pass train_data= and validation_data= without the rows labelled {label} "
+                "(the loss is the same without them).") from None
         self.attach_losses(model)
         checks.dry_run(self.plan, self.losses, head, DRY_RUN_ROWS, role)
 

@@ -40,11 +40,13 @@ class LossTerms:
     masked: bool = False
 
     def add(self, y_true: Any, y_pred: np.ndarray, sample_weight: np.ndarray | None,
-            mask: np.ndarray | None, values: np.ndarray | None = None) -> None:
+            mask: np.ndarray | None, values: np.ndarray | None = None,
+            values_mask: np.ndarray | None = None) -> None:
         """Add one chunk of rows (targets, outputs, weights, output mask); ``values``
-        are the loss's unreduced values when the inference step computed them."""
+        are the loss's unreduced values when the inference step computed them, and
+        ``values_mask`` the mask the loss attached to them (``ignore_class``), if any."""
         if values is not None:
-            self._add(values, mask, sample_weight)
+            self._add(values, _combine(mask, values_mask, values.shape), sample_weight)
             return
         for start in range(0, len(y_pred), CHUNK_ROWS):
             rows = slice(start, start + CHUNK_ROWS)

@@ -129,6 +129,7 @@ class Predicted:
     masks: list[np.ndarray | None]
     regularization: float
     loss_values: list[np.ndarray] | None = None
+    loss_masks: list[np.ndarray | None] | None = None   # the losses' own masks
 
     def rows(self, start: int, stop: int) -> Predicted:
         """The rows ``start:stop`` (views)."""
@@ -136,7 +137,9 @@ class Predicted:
                          [None if m is None else m[start:stop] for m in self.masks],
                          self.regularization,
                          None if self.loss_values is None else
-                         [v[start:stop] for v in self.loss_values])
+                         [v[start:stop] for v in self.loss_values],
+                         None if self.loss_masks is None else
+                         [None if m is None else m[start:stop] for m in self.loss_masks])
 
 
 #: the attribute a model keeps its compiled step under (it goes with the model)
@@ -194,11 +197,12 @@ class Predictor:
                 if on_batch is not None:
                     on_batch()
         assert buffers is not None
-        n_out = len(keys)
+        n_out, n_loss = len(keys), len(buffers) - 2 * len(keys)
         outputs = [(k, b) for k, b in zip(keys, buffers[:n_out]) if b is not None]
-        values = [b for b in buffers[2 * n_out:] if b is not None]
+        values = buffers[2 * n_out:2 * n_out + n_loss // 2]
         return Predicted(outputs, buffers[n_out:2 * n_out], reg / max(batched.n_rows, 1),
-                         values if values else None)
+                         values if values else None,
+                         buffers[2 * n_out + n_loss // 2:] if values else None)
 
     def resident(self, model: Any, batched: BatchedInputs) -> BatchedInputs:
         """``batched`` with its batches converted once to the backend's tensors, for inputs
@@ -216,7 +220,8 @@ class Predictor:
             step.begin()
             result = step(x, targets, compiled)
         return Predicted([(k, a) for k, a in result.outputs], result.masks,
-                         result.regularization, result.loss_values).rows(0, rows)
+                         result.regularization, result.loss_values,
+                         result.loss_masks).rows(0, rows)
 
     def _buffers_for(self, key: str, result: Any, n_rows: int) -> list[np.ndarray | None]:
         arrays = _arrays(result)
@@ -234,5 +239,7 @@ class Predictor:
 
 
 def _arrays(result: Any) -> list[np.ndarray | None]:
-    """A step's outputs, masks and loss values, in one list (the buffer order)."""
-    return [a for _, a in result.outputs] + result.masks + list(result.loss_values or [])
+    """A step's outputs, masks, loss values and the losses' masks, in one list (the
+    buffer order)."""
+    return [a for _, a in result.outputs] + result.masks + list(result.loss_values or []) \
+        + list(result.loss_masks or [])

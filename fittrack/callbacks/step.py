@@ -48,12 +48,14 @@ HALF = ("float16", "bfloat16")
 @dataclass
 class StepResult:
     """One batch's outputs ``[(key, array)]``, their masks, ``sum(model.losses)``,
-    and each compiled loss's unreduced values (when targets were given)."""
+    and each compiled loss's unreduced values (when targets were given) with the mask
+    the loss attaches to them (``ignore_class``), if any."""
 
     outputs: list[tuple[Any, np.ndarray]]
     masks: list[np.ndarray | None]
     regularization: float
     loss_values: list[np.ndarray] | None = None
+    loss_masks: list[np.ndarray | None] | None = None
 
 
 class InferenceStep:
@@ -139,7 +141,9 @@ class InferenceStep:
                            for _, m in _pairs(masks, None)],
                           float(numpy(reg)),
                           None if values is None else [
-                              np.asarray(numpy(v), dtype=np.float64) for v in values])
+                              np.asarray(numpy(v), dtype=np.float64) for v in values[0]],
+                          None if values is None else [
+                              None if m is None else np.asarray(numpy(m)) for m in values[1]])
 
     # ----- per backend -----
     def _body(self) -> Any:
@@ -174,7 +178,7 @@ class InferenceStep:
     def _jax_stateless(self, trainable: list, non_trainable: list, x: Any, targets: Any) -> tuple:
         return (*self._jax_body(trainable, non_trainable, x, targets)[:4], None)
 
-    def _jax_losses(self, y: Any, targets: list) -> list:
+    def _jax_losses(self, y: Any, targets: list) -> tuple[list, list]:
         """Each compiled loss's unreduced values on the outputs (still on the device), in a
         ``jax.jit`` of its own: the checks before training and every epoch then share one
         compiled forward pass, and the losses compile in a fraction of the model's time."""
@@ -184,10 +188,15 @@ class InferenceStep:
             self._loss_fn = jax.jit(self._loss_values)
         return self._loss_fn(y, targets)
 
-    def _loss_values(self, y: Any, targets: list) -> list:
+    def _loss_values(self, y: Any, targets: list) -> tuple[list, list]:
+        """``(values, masks)``: each compiled loss's unreduced values, and the mask it
+        attaches to them (``SparseCategoricalCrossentropy(ignore_class=k)`` leaves class
+        ``k`` out), or None. A mask attached inside a traced function is not returned with
+        the tensor: it is returned apart."""
         leaves = [leaf for _, leaf in _pairs(y, None)]
-        return [compat.unreduced_loss(loss, t, leaves[position])
-                for (position, loss), t in zip(self.losses, targets)]
+        values = [compat.unreduced_loss(loss, t, leaves[position])
+                  for (position, loss), t in zip(self.losses, targets)]
+        return values, [compat.mask_of(loss, v) for (_, loss), v in zip(self.losses, values)]
 
     def _eager_body(self, x: Any, targets: Any) -> tuple:
         y = self.model(x, training=False)
@@ -201,12 +210,7 @@ class InferenceStep:
         losses = self.model.losses
         reg = tf.add_n([tf.cast(v, tf.float32) for v in losses]) if losses else \
             tf.zeros((), tf.float32)
-        values = None
-        if targets is not None:
-            leaves = [leaf for _, leaf in _pairs(y, None)]
-            values = [compat.unreduced_loss(loss, t, leaves[position])
-                      for (position, loss), t in zip(self.losses, targets)]
-        return y, masks, reg, values
+        return y, masks, reg, None if targets is None else self._loss_values(y, targets)
 
     def _torch_body(self, x: Any, targets: Any) -> tuple:
         import torch

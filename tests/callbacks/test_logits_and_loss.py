@@ -12,7 +12,7 @@ from sklearn import metrics as skm
 
 from fittrack import MetricsCallback, load_history
 from fittrack.metrics import make_metric
-from tests.callbacks.probes import EvalProbe
+from tests.callbacks.probes import EvalProbe, dense_classifier
 from tests.keras_under_test import TF_KERAS, compares, keras
 
 F32 = dict(rel=2e-5, abs=1e-6)   # float32 model outputs, float32 Keras losses
@@ -155,3 +155,60 @@ def test_declared_direction_drives_monitors_and_survives_the_file(tmp_path):
     assert loaded.greater_is_better("val_median_ae") is False
     values = loaded["val_median_ae"]
     assert loaded.best("val_median_ae") == (int(np.argmin(values)), min(values))
+
+
+@pytest.mark.parametrize("from_logits", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_exact_loss_leaves_out_the_ignored_class(from_logits, weighted):
+    # SparseCategoricalCrossentropy(ignore_class=k): Keras leaves the rows of class k out
+    # of the loss (a mask on the loss values) and divides by the rows it keeps
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(300, 6)).astype("float32")
+    y = rng.integers(0, 4, 300)
+    w = rng.uniform(0.2, 2.0, 300) if weighted else None
+    model = dense_classifier(6, 4, None if from_logits else "softmax", seed=2)
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(
+        from_logits=from_logits, ignore_class=3))
+    data = (x, y) if w is None else (x, y, w)
+    cb = MetricsCallback(["accuracy"], train_data=data, validation_data=(x[:200], y[:200]))
+    probe = EvalProbe(train=data, val=(x[:200], y[:200]))
+    model.fit(x, y, epochs=2, batch_size=64, verbose=0, callbacks=[cb, probe])
+    for logs, evals in zip(probe.logs, probe.evals):
+        assert logs["loss"] == pytest.approx(evals["train"]["loss"], **F32)
+        assert logs["val_loss"] == pytest.approx(evals["val"]["loss"], **F32)
+    # and against NumPy: the mean over the rows not of class 3 (weighted as Keras weighs)
+    p = probe.preds[-1]["val"].astype(np.float64)
+    p = softmax(p, axis=1) if from_logits else p / p.sum(axis=1, keepdims=True)
+    kept = y[:200] != 3
+    picked = -np.log(np.clip(p[np.arange(200), y[:200]], 1e-7, 1 - 1e-7))
+    assert probe.logs[-1]["val_loss"] == pytest.approx(picked[kept].mean(), rel=1e-4)
+
+
+def test_labels_the_loss_ignores_outside_the_classes_fail_before_training_naming_it():
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(120, 6)).astype("float32")
+    y = rng.integers(0, 4, 120)
+    y[::7] = -1
+    model = dense_classifier(6, 4, "softmax")
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(ignore_class=-1))
+    cb = MetricsCallback(["accuracy"], validation_data=(x, y))
+    with pytest.raises(ValueError, match=r"ignore_class=-1.*without the rows labelled -1"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[cb])
+    kept = y != -1   # the advice works: the same loss as Keras' on every row
+    cb = MetricsCallback(["accuracy"], validation_data=(x[kept], y[kept]))
+    probe = EvalProbe(val=(x, y))
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[cb, probe])
+    assert probe.logs[0]["val_loss"] == pytest.approx(probe.evals[0]["val"]["loss"], **F32)
+
+
+def test_class_weight_weighs_the_training_steps_not_the_exact_loss():
+    x, y, xv, yv = _binary()
+    model = dense_classifier(5, 1, "sigmoid")
+    model.compile("adam", "binary_crossentropy")
+    cb = MetricsCallback(["auc"], train_data=(x, y), validation_data=(xv, yv))
+    probe = EvalProbe(train=(x, y))
+    model.fit(x, y, epochs=2, batch_size=32, verbose=0, callbacks=[cb, probe],
+              class_weight={0: 1.0, 1: 5.0})
+    for logs, evals, keras_loss in zip(probe.logs, probe.evals, cb.history["loss_keras"]):
+        assert logs["loss"] == pytest.approx(evals["train"]["loss"], **F32)   # unweighted
+        assert keras_loss != pytest.approx(logs["loss"], rel=0.05)            # Keras' weighted

@@ -99,6 +99,23 @@ def test_per_timestep_sample_weights():
         model.fit(x, y, epochs=1, verbose=0, callbacks=[bad])
 
 
+def test_masked_tagging_model_with_an_ignored_class():
+    # the padding mask and the loss's own mask (ignore_class) together, as Keras combines them
+    x, y = padded(160)
+    model = tagger(keras.losses.SparseCategoricalCrossentropy(ignore_class=2))
+    cb = MetricsCallback(["accuracy"], (x, y), (x[:80], y[:80]))
+    probe = EvalProbe(train=(x, y), val=(x[:80], y[:80]))
+    model.fit(x, y, epochs=2, batch_size=32, verbose=0, callbacks=[cb, probe])
+    keep = (x[:80] != 0) & (y[:80] != 2)
+    for logs, preds, evals in zip(probe.logs, probe.preds, probe.evals):
+        assert logs["val_loss"] == pytest.approx(evals["val"]["loss"], **F32)
+        assert logs["loss"] == pytest.approx(evals["train"]["loss"], **F32)
+        p = preds["val"].astype(np.float64)
+        picked = np.take_along_axis(p / p.sum(-1, keepdims=True), y[:80, :, None], -1)[..., 0]
+        assert logs["val_loss"] == pytest.approx(
+            -np.log(np.clip(picked, 1e-7, 1 - 1e-7))[keep].mean(), rel=1e-4)
+
+
 def _multilabel(n, seed, one_label=False):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, 6)).astype("float32")

@@ -48,6 +48,7 @@ from fittrack.callbacks.compat.losses import (
     OutputLoss,
     compiled_losses,
     get_keras_mask,
+    ignore_class,
     jax_variables,
     mask_of,
     set_keras_mask,
@@ -58,7 +59,7 @@ from fittrack.callbacks.compat.monitors import name_guess, set_monitor_direction
 
 __all__ = [
     "OutputLoss", "TfKerasCallbackHooks", "assign_states", "compiled_losses",
-    "expected_batch_size", "fit_arguments", "flatten_layers", "get_keras_mask",
+    "expected_batch_size", "fit_arguments", "flatten_layers", "get_keras_mask", "ignore_class",
     "is_sequential", "is_tf_keras", "jax_variables", "mask_of", "name_guess", "output_layers",
     "reset_states", "set_keras_mask", "set_monitor_direction", "sibling_callbacks",
     "state_values", "state_variables", "unreduced_loss", "user_losses",

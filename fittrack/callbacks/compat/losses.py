@@ -112,6 +112,13 @@ def unreduced_loss(loss: Any, y_true: Any, y_pred: Any) -> Any:
         keras.ops.convert_to_tensor(y_pred, dtype=dtype))
 
 
+def ignore_class(loss: Any) -> Any:
+    """The class a ``SparseCategoricalCrossentropy(ignore_class=k)`` leaves out of the
+    loss, or None (Keras 3 and tf_keras keep the argument in ``_fn_kwargs``)."""
+    kwargs = getattr(loss, "_fn_kwargs", None)
+    return kwargs.get("ignore_class") if isinstance(kwargs, dict) else None
+
+
 # ----- the JAX training state in the middle of an epoch (Keras 3 on JAX)
 def jax_variables(model: Any) -> tuple[list, list]:
     """Trainable and non-trainable variable values for a JAX ``stateless_call``.
