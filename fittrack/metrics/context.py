@@ -45,7 +45,7 @@ from fittrack.metrics import task as _task
 from fittrack.metrics.chunks import row_chunks, row_mean
 from fittrack.metrics.common import THRESHOLD, readonly
 from fittrack.metrics.inputs import as_numbers, as_weights, same_rank
-from fittrack.metrics.probabilities import logit, probabilities, scorable
+from fittrack.metrics.probabilities import log_odds, logit, probabilities, scorable
 
 Task = Literal["binary", "multiclass", "multilabel"]
 
@@ -212,11 +212,13 @@ class EvalContext:
         """Ranking scores: ``(N,)`` for a binary problem, else ``(N, C)``.
 
         Probabilities, or for logits the logits themselves where that keeps the
-        order (one unit per label) and the softmax probabilities otherwise.
+        order (one unit per label) and the softmax's log-odds otherwise (ordered as
+        its probabilities, without their rounding to 1.0: :func:`log_odds`).
         """
         ranked = self._ranked[1]
         one_unit = ranked.shape[-1] == 1 or self.task == "multilabel"
-        source = ranked if (not self.problem.logits or one_unit) else self.probs
+        source = ranked if (not self.problem.logits or one_unit) else \
+            log_odds(ranked.reshape(-1, ranked.shape[-1]))
         return readonly(_task.scores(source, self.task))
 
     @cached_property

@@ -49,6 +49,48 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return z
 
 
+def log_odds(logits: np.ndarray) -> np.ndarray:
+    """Each class's log-odds under the softmax, ``log(p_c / (1 - p_c))``, in float64.
+
+    Ordered as the softmax probabilities, but without their rounding: in float64 a
+    class whose logit leads the others by more than about 37 gets ``p = 1.0``
+    exactly, tied with every other such row. The ranking metrics of a logits
+    output rank by these (as a one-unit output is ranked by its logits).
+    Two columns: ``z1 - z0`` and ``z0 - z1``. Otherwise ``z_c - log(sum_{j != c}
+    exp(z_j))``, from the largest logit (``m``) and the second largest (``m2``):
+    ``-log(sum_{j != top} exp(z_j - m))`` for the top class, computed from ``m2``
+    where that sum underflows, and ``(z_c - m) - log1p(rest - exp(z_c - m))``
+    for the others.
+
+    >>> log_odds(np.array([[0.0, 50.0], [0.0, 40.0]]))[:, 1].tolist()
+    [50.0, 40.0]
+    >>> p = softmax(np.array([[1.0, 2.0, 3.0]]))
+    >>> bool(np.allclose(log_odds(np.array([[1.0, 2.0, 3.0]])), np.log(p / (1 - p))))
+    True
+    """
+    x = np.asarray(logits, dtype=np.float64)
+    if x.shape[-1] == 2:
+        d = x[..., 1] - x[..., 0]
+        return np.stack([-d, d], axis=-1)
+    top = x.argmax(axis=-1)[..., None]
+    m = np.take_along_axis(x, top, -1)
+    e = np.exp(x - m)
+    np.put_along_axis(e, top, 0.0, -1)
+    rest = e.sum(axis=-1, keepdims=True)       # the other classes, relative to the top one
+    out = (x - m) - np.log1p(rest - e)         # log sum_{j != c} e_j = log(1 + rest - e_c)
+    with np.errstate(divide="ignore"):
+        best = -np.log(rest)
+    tiny = rest < 1e-250                       # the others far below: from the second largest
+    if tiny.any():
+        rows = tiny[..., 0]
+        xr = x[rows]
+        np.put_along_axis(xr, top[rows], -np.inf, -1)
+        m2 = xr.max(axis=-1, keepdims=True)
+        best[rows] = (m[rows] - m2) - np.log(np.exp(xr - m2).sum(axis=-1, keepdims=True))
+    np.put_along_axis(out, top, best, -1)
+    return out
+
+
 def logit(p: float) -> float:
     """The logit whose sigmoid is ``p``: a probability threshold in logit space."""
     if p <= 0.0:

@@ -25,6 +25,7 @@ import numpy as np
 from fittrack.metrics.common import UndefinedMetricWarning
 from fittrack.metrics.context import EvalContext
 from fittrack.metrics.curves import RankingSums, ranking_sums
+from fittrack.metrics.probabilities import log_odds
 from fittrack.metrics.sorted_ranks import sorted_sums
 
 
@@ -40,17 +41,19 @@ def class_sums(ctx: EvalContext) -> RankingSums:
 
 
 def _softmax_scores(ctx: EvalContext) -> bool:
-    """Whether the scores are the softmax of logits (not the outputs themselves)."""
+    """Whether the scores come from the softmax of logits (not the outputs themselves)."""
     return ctx.problem.logits and ctx.task != "multilabel" and ctx.y_pred_given.shape[-1] > 1
 
 
 def _softmax_sums(ctx: EvalContext, labels: np.ndarray) -> RankingSums:
-    """The sums of softmax probabilities computed per chunk of rows, never all at once."""
+    """The sums of the softmax's log-odds (ordered as its probabilities, without their
+    rounding to 1.0), computed per chunk of rows, never all at once."""
     n_rows, n_cols = len(labels), ctx.y_pred_given.shape[-1]
+    ranked = ctx.y_pred_given.reshape(-1, n_cols)
     if ctx.task == "binary":  # two columns: the second is the positive class's
-        return RankingSums(*sorted_sums(lambda rows: ctx.flat_probs(rows, given=False)[:, 1:],
+        return RankingSums(*sorted_sums(lambda rows: log_odds(ranked[rows])[:, 1:],
                                         n_rows, 1, labels, np.float64))
-    return RankingSums(*sorted_sums(lambda rows: ctx.flat_probs(rows, given=False), n_rows,
+    return RankingSums(*sorted_sums(lambda rows: log_odds(ranked[rows]), n_rows,
                                     n_cols, labels, np.float64))
 
 

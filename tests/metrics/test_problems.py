@@ -13,7 +13,7 @@ import warnings
 import keras
 import numpy as np
 import pytest
-from scipy.special import expit, softmax
+from scipy.special import expit, logsumexp, softmax
 from sklearn import metrics as skm
 
 from fittrack.metrics import (
@@ -92,6 +92,51 @@ def test_softmax_logits_are_scored_as_probabilities(n_classes):
     keras_ce.update_state(y, logits)
     np.testing.assert_allclose(got["sparse_categorical_crossentropy"],
                                float(keras.ops.convert_to_numpy(keras_ce.result())), rtol=1e-5)
+
+
+def _log_odds(logits):
+    """An independent reference: z_c - logsumexp(z_j, j != c), in float64."""
+    z = logits.astype(np.float64)
+    return np.stack([z[:, c] - logsumexp(np.delete(z, c, axis=1), axis=1)
+                     for c in range(z.shape[1])], axis=1)
+
+
+@pytest.mark.parametrize("n_classes", [2, 5])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_saturated_softmax_logits_are_ranked_exactly(n_classes, weighted):
+    # an over-confident model: many rows lead by more than 37, where the float64 softmax
+    # is exactly 1.0 (ties); their order is in the logits, and the AUC counts it
+    rng = np.random.default_rng(7 + n_classes)
+    n = 3000
+    y = rng.integers(0, n_classes, n)
+    logits = rng.normal(size=(n, n_classes)).astype(np.float32)
+    lead = rng.integers(0, n_classes, n)      # the class a row is sure of, right or wrong
+    logits[np.arange(n), lead] += rng.uniform(30, 90, n).astype(np.float32)
+    w = rng.uniform(0.5, 2.0, n) if weighted else None
+    task = "binary" if n_classes == 2 else "multiclass"
+    got = evaluate(resolve_metrics(["auc", "pr_auc"]), y, logits, w,
+                   problem=Problem(task, logits=True))
+    odds = _log_odds(logits)
+    if n_classes == 2:
+        auc = skm.roc_auc_score(y, odds[:, 1], sample_weight=w)
+        ap = skm.average_precision_score(y, odds[:, 1], sample_weight=w)
+        tied = skm.roc_auc_score(y, softmax(logits.astype(np.float64), axis=1)[:, 1],
+                                 sample_weight=w)
+        # the same model with one unit (z1 - z0) gets the same AUC
+        one = evaluate(resolve_metrics(["auc"]), y, logits[:, 1:] - logits[:, :1].astype(float), w,
+                       problem=Problem("binary", logits=True))["auc"]
+        np.testing.assert_allclose(one, auc, **RTOL)
+    else:
+        auc = np.mean([skm.roc_auc_score(y == c, odds[:, c], sample_weight=w)
+                       for c in range(n_classes)])
+        ap = np.mean([skm.average_precision_score(y == c, odds[:, c], sample_weight=w)
+                      for c in range(n_classes)])
+        probs = softmax(logits.astype(np.float64), axis=1)
+        tied = np.mean([skm.roc_auc_score(y == c, probs[:, c], sample_weight=w)
+                        for c in range(n_classes)])
+    np.testing.assert_allclose(got["auc"], auc, **RTOL)
+    np.testing.assert_allclose(got["pr_auc"], ap, **RTOL)
+    assert abs(tied - auc) > 1e-4       # the rounded probabilities would have been off
 
 
 def test_multilabel_logits_decide_at_zero():
