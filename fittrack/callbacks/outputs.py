@@ -46,6 +46,7 @@ class OutputPlan:
         self.per_output = dict(per_output)
         self.outputs: list[BoundOutput] = []
         self.keys: list = []
+        self._names: list = []
 
     @classmethod
     def from_argument(cls, metrics: Any) -> OutputPlan:
@@ -61,12 +62,12 @@ class OutputPlan:
 
     def unbind(self) -> None:
         """Forget the model (a new ``fit`` binds again)."""
-        self.outputs, self.keys = [], []
+        self.outputs, self.keys, self._names = [], [], []
 
     def bind(self, keys: Sequence[Any], output_names: Sequence[str] | None) -> None:
         """Match the metrics to the model's outputs (keys of one prediction, sorted)."""
         names = _output_names(keys, output_names)
-        self.keys = list(keys)
+        self.keys, self._names = list(keys), names
         if None in self.per_output:
             if len(names) > 1:
                 raise ValueError(
@@ -84,19 +85,20 @@ class OutputPlan:
 
     @property
     def names(self) -> list:
-        """The outputs' names in position order."""
-        return _output_names(self.keys, None)
+        """The outputs' names in position order (the model's names for list outputs)."""
+        return self._names or _output_names(self.keys, None)
 
     def target(self, y: Any, position: int, role: str) -> Any:
         """The targets of the output at ``position``."""
-        return _part(y, position, self.keys, role, "y")
+        return _part(y, position, self.keys, role, "y", names=self.names)
 
     def weight(self, w: Any, position: int, role: str) -> np.ndarray | None:
         """The sample weights of the output at ``position`` (None: unweighted)."""
         if w is None:
             return None
         if isinstance(w, (Mapping, list, tuple)):
-            return _part(w, position, self.keys, role, "sample_weight", missing_ok=True)
+            return _part(w, position, self.keys, role, "sample_weight", missing_ok=True,
+                         names=self.names)
         return w
 
     def per_output_directions(self) -> dict[str, bool | None]:
@@ -127,19 +129,23 @@ def _output_names(keys: Sequence[Any], output_names: Sequence[str] | None) -> li
 
 
 def _part(tree: Any, position: int, keys: list, role: str, what: str,
-          missing_ok: bool = False) -> Any:
-    """One output's entry of ``y`` or ``sample_weight`` (an array, a list or a dict)."""
+          missing_ok: bool = False, names: list | None = None) -> Any:
+    """One output's entry of ``y`` or ``sample_weight`` (an array, a list or a dict,
+    keyed by the outputs' keys or, for list outputs, their names)."""
     key = keys[position] if position < len(keys) else None
     if isinstance(tree, Mapping):
         if key in tree:
             return tree[key]
+        name = names[position] if names and position < len(names) else None
+        if name is not None and name in tree:
+            return tree[name]
         if len(keys) == 1 and len(tree) == 1:
             return next(iter(tree.values()))
         if missing_ok:
             return None
         raise ValueError(f"{role}: {what} is a dict with keys {list(tree)}, which has no entry "
-                         f"for the model's output {key!r}; its outputs are {keys}. Key {what} "
-                         "by output name.")
+                         f"for the model's output {name if name is not None else key!r}; its "
+                         f"outputs are {names or keys}. Key {what} by output name.")
     if isinstance(tree, (list, tuple)):
         if len(keys) == 1:
             if len(tree) != 1:

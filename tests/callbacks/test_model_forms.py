@@ -156,3 +156,30 @@ def test_per_output_sample_weights_and_a_one_key_dict_output():
     single.fit(x, ya, epochs=1, verbose=0, callbacks=[one, probe])
     assert probe.logs[0]["val_prob_auc"] == pytest.approx(
         skm.roc_auc_score(ya, probe.preds[0][0]["prob"][:, 0]), abs=1e-12)
+
+
+@pytest.mark.parametrize("dict_targets", [False, True])
+def test_list_outputs_are_named_as_the_model_names_them(dict_targets):
+    # Keras names each output's loss by the output layer's name (zcls_loss), also when the
+    # outputs are a list; targets may be a list in order or a dict keyed by those names
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(200, 6)).astype("float32")
+    y_c = (x[:, 0] > 0).astype("float32")
+    y_r = (x[:, 1] * 2 + rng.normal(size=200)).astype("float32")
+    keras.utils.set_random_seed(1)
+    inp = keras.Input((6,))
+    h = keras.layers.Dense(8, activation="relu")(inp)
+    model = keras.Model(inp, [keras.layers.Dense(1, activation="sigmoid", name="zcls")(h),
+                              keras.layers.Dense(1, name="areg")(h)])
+    model.compile("adam", {"zcls": "binary_crossentropy", "areg": "mse"})
+    ys = {"zcls": y_c, "areg": y_r} if dict_targets else [y_c, y_r]
+    cb = MetricsCallback({"zcls": ["auc"], "areg": ["mae"]}, train_data=(x, ys),
+                         validation_data=(x[:100], [y_c[:100], y_r[:100]]))
+    probe = EvalProbe(train=(x, [y_c, y_r]), val=(x[:100], [y_c[:100], y_r[:100]]))
+    model.fit(x, [y_c, y_r], epochs=2, verbose=0, callbacks=[cb, probe])
+    for logs, evals in zip(probe.logs, probe.evals):
+        assert not any(k.startswith(("output_", "val_output_")) for k in logs)
+        for prefix, name in (("", "train"), ("val_", "val")):
+            for key in ("loss", "zcls_loss", "areg_loss"):
+                assert logs[prefix + key] == pytest.approx(evals[name][key], **F32), key
+    assert "zcls_loss_keras" in cb.history   # Keras' running average, kept apart
