@@ -113,13 +113,16 @@ def check_chunk(plan: OutputPlan, chunk: Chunk, role: str) -> None:
         check_probabilities(o, pred, role)
 
 
-def dry_run(plan: OutputPlan, losses: LossPlan, chunk: Chunk, rows: int, role: str) -> None:
-    """Run every metric and the loss once on the first ``rows`` rows; errors name the metric."""
+def dry_run(plan: OutputPlan, losses: LossPlan, chunk: Chunk, rows: int, role: str
+            ) -> list[str]:
+    """Run every metric and the loss once on the first ``rows`` rows; errors name the metric.
+    Returns the keys an evaluation of this dataset gives (without its prefix)."""
     head = _head(chunk, rows)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        evaluate_chunks(plan, losses, [head], "", role,
-                        f"{role} (first {head.rows} rows, checked before training)", "raise")
+        return list(evaluate_chunks(plan, losses, [head], "", role,
+                                    f"{role} (first {head.rows} rows, checked before training)",
+                                    "raise"))
 
 
 def _head(chunk: Chunk, rows: int) -> Chunk:

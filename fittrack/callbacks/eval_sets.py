@@ -85,6 +85,11 @@ class ArraySet:
         return MonitorPart(self, [self.data if rows is None else self.data.take(rows)])
 
 
+class SourceEnded(ValueError):
+    """A generator (which cannot be restarted) ended before giving an evaluation's
+    ``steps`` batches: that evaluation's values of the set are NaN, never a partial set."""
+
+
 class StreamSet:
     """A streamed source, read once per evaluation; targets come with the inputs."""
 
@@ -108,6 +113,15 @@ class StreamSet:
             out.append(Chunk(y, predictor.predict_batch(model, x, rows, targets), w, rows))
             if on_batch is not None:
                 on_batch()
+        steps = self.data.steps
+        if not self.data.rewindable and steps is not None and len(out) < steps \
+                and not self.data.may_be_empty:
+            key = "train_steps" if self.role == "train_data" else "validation_steps"
+            raise SourceEnded(
+                f"{self.role} gave {len(out)} of its {steps} batches ({key}) at this "
+                "evaluation: a generator cannot be restarted, and this one has ended. Pass a "
+                "tf.data.Dataset, a keras.utils.PyDataset or arrays (read from the start at "
+                "each evaluation), or a generator that does not end.")
         if not out and not self.data.may_be_empty:
             raise ValueError(f"{self.role} produced no batches at this evaluation; a source "
                              "must give at least one batch each time it is read.")

@@ -17,7 +17,7 @@ import numpy as np
 
 from fittrack.callbacks import checks, compat
 from fittrack.callbacks.arguments import from_logits_for
-from fittrack.callbacks.eval_sets import MonitorGroup
+from fittrack.callbacks.eval_sets import MonitorGroup, SourceEnded
 from fittrack.callbacks.evaluation import (
     Chunk,
     LossPlan,
@@ -34,7 +34,7 @@ from fittrack.callbacks.problems import decide, losses_by_output, output_activat
 from fittrack.callbacks.progress import Progress
 from fittrack.metrics import EvalContext, Problem
 from fittrack.metrics.context import Task
-from fittrack.notices import FittrackWarning
+from fittrack.notices import FittrackRuntimeWarning, FittrackWarning
 
 DRY_RUN_ROWS = 256
 
@@ -53,6 +53,8 @@ class Evaluator:
         self.predictor = Predictor()
         self.losses = LossPlan()
         self._loss_unreadable_told = False
+        self._keys: dict[str, list[str]] = {}     # per role: the keys the checks found
+        self._seen: dict[str, set[str]] = {}      # per dataset key: the keys it has given
 
     def reset(self) -> None:
         """A new ``fit`` (maybe a new model): forget the binding, the losses, the buffers."""
@@ -60,6 +62,7 @@ class Evaluator:
         self.losses.reset()
         self.plan.unbind()
         self._loss_unreadable_told = False
+        self._keys, self._seen = {}, {}
 
     # ----- before training -----
     def check(self, model: Any, head: Chunk, role: str) -> None:
@@ -80,7 +83,7 @@ class Evaluator:
                 f"pass train_data= and validation_data= without the rows labelled {label} "
                 "(the loss is the same without them).") from None
         self.attach_losses(model)
-        checks.dry_run(self.plan, self.losses, head, DRY_RUN_ROWS, role)
+        self._keys[role] = checks.dry_run(self.plan, self.losses, head, DRY_RUN_ROWS, role)
 
     def _bind(self, model: Any, head: Chunk, role: str) -> None:
         """Match metrics to outputs and decide each output's Problem, once per fit."""
@@ -114,10 +117,18 @@ class Evaluator:
             for s in sets:
                 if progress is not None:
                     progress.start(s.role, s.n_batches)
-                chunks = s.chunks(self.predictor, model, self._loss_targets(s.role),
-                                  None if progress is None else progress.step)
-                if progress is not None:
-                    progress.finish()
+                try:
+                    chunks = s.chunks(self.predictor, model, self._loss_targets(s.role),
+                                      None if progress is None else progress.step)
+                except SourceEnded as err:
+                    warnings.warn(f"{err} Its values are recorded as NaN.",
+                                  FittrackRuntimeWarning, stacklevel=2)
+                    nan = self._nan_values(s)
+                    pending.append((s.key, lambda nan=nan: (nan, None), {}))
+                    continue
+                finally:
+                    if progress is not None:
+                        progress.finish()
                 loss = loss_values(self.plan, self.losses, chunks, s.prefix, s.role, s.where)
                 size = sum(p.size for c in chunks for _, p in c.predicted.outputs)
                 pending.append((s.key, overlap.run(self._numpy_part, chunks, s, size=size), loss))
@@ -127,9 +138,18 @@ class Evaluator:
                 metrics, set_curves = result()
                 values.update(metrics)
                 values.update(loss)
+                self._seen.setdefault(key, set()).update(metrics, loss)
                 if set_curves is not None:
                     curves[key] = set_curves
         return values, curves
+
+    def _nan_values(self, s: Any) -> dict[str, float]:
+        """NaN under every key of dataset ``s``: those the checks before training found,
+        those of its earlier evaluations, and the loss's (so that no key keeps Keras'
+        running value)."""
+        keys = {s.prefix + k for k in self._keys.get(s.role, [])} | self._seen.get(s.key, set())
+        keys.update(loss_values(self.plan, self.losses, [], s.prefix, s.role, s.where))
+        return dict.fromkeys(sorted(keys), float("nan"))
 
     def _numpy_part(self, chunks: list[Chunk], s: Any) -> tuple[dict[str, float], dict | None]:
         """One dataset's metrics and curves: NumPy only (see :mod:`.overlap`)."""

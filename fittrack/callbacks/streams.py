@@ -173,6 +173,7 @@ def parse_stream(source: Any, role: str, steps: int | None) -> StreamData:
             raise ValueError(_needs_steps(role, "a tf.data.Dataset that repeats forever"))
         if cardinality == 0:
             raise ValueError(_empty(role, "an empty tf.data.Dataset"))
+        _check_batched(source, role)
     elif is_py_dataset(source):
         if getattr(source, "num_batches", 1) is None and steps is None:
             raise ValueError(_needs_steps(role, "a PyDataset without a length"))
@@ -182,6 +183,19 @@ def parse_stream(source: Any, role: str, steps: int | None) -> StreamData:
         raise ValueError(_needs_steps(role, "a generator (it may not end, and it cannot be "
                                             "restarted)"))
     return StreamData(source, role, steps)
+
+
+def _check_batched(dataset: Any, role: str) -> None:
+    """A dataset of single rows (``from_tensor_slices`` without ``.batch``) has scalar
+    labels: refused, as its rows would be read as batches."""
+    spec = dataset.element_spec
+    labels = spec[1] if isinstance(spec, tuple) and len(spec) in (2, 3) else None
+    import tensorflow as tf
+
+    ranks = [s.shape.rank for s in tf.nest.flatten(labels) if hasattr(s, "shape")]
+    if ranks and any(rank == 0 for rank in ranks):
+        raise ValueError(f"{role} is a tf.data.Dataset of single rows (its labels are "
+                         "scalars): batch it, e.g. dataset.batch(32), as Keras' fit needs too.")
 
 
 def split_element(element: Any, role: str) -> Batch:

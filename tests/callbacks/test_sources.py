@@ -147,6 +147,26 @@ def test_a_generator_is_read_exactly_steps_batches_per_evaluation(binary_data):
     assert len(source.passes) == 3                 # each evaluation read one whole pass
 
 
+@pytest.mark.parametrize("n_batches", [10, 15])
+def test_a_generator_that_ends_gives_nan_never_a_partial_set(binary_data, n_batches):
+    # a finite generator read steps batches per evaluation: the first evaluation is whole;
+    # then it ends (15 batches: 5 of 10 left), and the values are NaN with a warning, never
+    # a partial set's, never Keras' running values under fittrack's keys, and no crash
+    x, y, xv, yv = binary_data                     # 100 validation rows
+    batches = ((xv[i * 10 % 100:][:10], yv[i * 10 % 100:][:10]) for i in range(n_batches))
+    cb = MetricsCallback(["auc"], train_data=(x, y), validation_data=batches,
+                         validation_steps=10)
+    probe = Probe(xv)
+    with pytest.warns(UserWarning, match=r"validation_data gave \d of its 10 batches"):
+        trained_model(x, y).fit(x, y, epochs=2, verbose=0, callbacks=[cb, probe])
+    first, second = probe.logs
+    assert first["val_auc"] == pytest.approx(roc_auc_score(yv, probe.preds[0][0][:, 0]),
+                                             abs=1e-12)
+    assert np.isnan(second["val_auc"]) and np.isnan(second["val_loss"])
+    assert np.isfinite(second["auc"]) and np.isfinite(second["loss"])   # the other set
+    assert np.isnan(cb.history["val_auc"][1])
+
+
 @pytest.mark.parametrize("make", [
     lambda xv, yv: tensorflow().data.Dataset.from_tensor_slices((xv, yv))
     .filter(lambda a, b: False).batch(8),
@@ -172,3 +192,10 @@ def test_sparse_inputs_are_accepted(binary_data, kind):
     trained_model(x, y).fit(x, y, epochs=1, verbose=0, callbacks=[cb, probe])
     assert probe.logs[0]["val_auc"] == pytest.approx(
         roc_auc_score(yv, probe.preds[0][0][:, 0]), abs=1e-12)
+
+
+def test_an_unbatched_tf_dataset_is_refused_saying_batch_it(binary_data):
+    tf = tensorflow()
+    _, _, xv, yv = binary_data
+    with pytest.raises(ValueError, match=r"single rows.*\.batch\(32\)"):
+        MetricsCallback(["auc"], validation_data=tf.data.Dataset.from_tensor_slices((xv, yv)))
