@@ -157,7 +157,7 @@ def check_direction(name: object, greater: object) -> bool | None:
 
 
 def check_key(key: str) -> None:
-    """Refuse a key the files could not hold: an index column's name, a line break.
+    """Refuse a key the files could not hold: empty, an index column's name, a line break.
 
     Example:
         >>> check_key("val_auc")
@@ -166,6 +166,9 @@ def check_key(key: str) -> None:
         ...
         ValueError: 'epoch' cannot be a metric key: epoch, step and batch name the index ...
     """
+    if not key:
+        raise ValueError("a metric key cannot be empty: a CSV header needs a name for each "
+                         "column. Name the metric.")
     if key in RESERVED:
         raise ValueError(f"{key!r} cannot be a metric key: epoch, step and batch name the index "
                          f"columns of the history and its CSV files. Rename the metric "

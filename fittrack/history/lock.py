@@ -3,7 +3,7 @@
 Two writers on one ``csv_path`` would interleave their rows, so
 :meth:`CsvStream.start` takes a lock and :meth:`CsvStream.close` gives it back
 (as do garbage collection and interpreter exit). The lock is an exclusive
-``flock`` on ``<target>.lock`` (next to the file, after symbolic links), which
+``flock`` on ``<stem>.csv.lock`` (next to the file, after symbolic links), which
 the system drops when the holding process dies; the file also holds a JSON
 record naming the holder (pid, host, start time) for the error messages.
 

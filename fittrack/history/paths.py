@@ -67,9 +67,10 @@ def target(path: PathLike) -> Path:
 
 
 def lock_path(path: PathLike) -> Path:
-    """The lock file of the run writing ``path`` (next to the link's target)."""
-    real = target(path)
-    return real.with_name(real.name + ".lock")
+    """The lock file of the run writing ``path`` (next to the link's target), named by
+    the stem its sibling files share: ``run.csv``, ``run.CSV`` and ``run`` write the same
+    ``run.batches.csv``, so they take the same lock, ``run.csv.lock``."""
+    return file_stem_path(target(path), ".csv.lock")
 
 
 def file_kind(mode: int) -> str:

@@ -3,7 +3,8 @@
 A run's epoch CSV (``run.csv``) has siblings: its batch rows
 (``run.batches.csv``), its metrics' directions (``run.meta.json``) and its
 curves (``run.curves.npz``). :func:`read_run` reads whichever exist; a batch
-file given alone loads batch rows only.
+file given alone loads batch rows only. Curves of an epoch the epoch file does not
+hold (a run killed between the two writes) are left out: the epoch row commits them.
 
 Example:
     >>> import pathlib, tempfile
@@ -49,4 +50,7 @@ def read_run(path: str | os.PathLike, sep: str = ",") -> RunFiles:
                                  f"starts with 'epoch'. Rename or remove it.")
     curves_file = curves_path(path)
     curves = CurveStore.load(curves_file) if curves_file.is_file() else CurveStore()
+    if epochs is not None:   # the epoch file commits an epoch's curves (written before it)
+        finished = epochs.index_column("epoch")
+        curves.truncate(int(finished.max()) + 1 if len(finished) else 0)
     return RunFiles(epochs, batches, read_meta(path), curves)

@@ -226,8 +226,9 @@ class CsvStream:
             self._curves = wanted
 
     def _drop_unfinished_batches(self) -> None:
-        """Drop batch rows of epochs after the last epoch row (not committed)."""
+        """Drop batch rows and curves of epochs after the last epoch row (not committed)."""
         epochs = self.history.table("epoch").index_column("epoch")
+        self.history.curves.truncate(int(epochs.max()) + 1 if len(epochs) else 0)
         batches = self.history.table("batch")
         batch_epochs = batches.index_column("epoch")
         late = batch_epochs > epochs.max() if len(epochs) else np.ones(len(batch_epochs), bool)

@@ -12,9 +12,11 @@ from __future__ import annotations
 import signal
 import textwrap
 
+import numpy as np
 import pytest
 
 from fittrack.history import CsvStream, MetricHistory, load_history
+from fittrack.history.curve_store import CurveStore, curves_path
 
 from .conftest import caught_warnings, run_python
 
@@ -141,3 +143,25 @@ def test_without_epoch_rows_every_batch_row_is_uncommitted(tmp_path):
     with pytest.warns(UserWarning, match=r"holds 1 batch rows of epoch 0, .*\(none\)"):
         CsvStream(tmp_path / "run.csv", history).start(append=True)
     assert history.steps == [] and not (tmp_path / "run.batches.csv").exists()
+
+
+def test_curves_of_an_epoch_without_its_epoch_row_are_not_committed(tmp_path):
+    # a kill between the curves write and the epoch write: the curves file is one epoch
+    # ahead; loading leaves that epoch out, and a resume (even with a gap) drops it
+    path = tmp_path / "run.csv"
+    history = MetricHistory()
+    stream = CsvStream(path, history)
+    stream.start(append=False)
+    roc = {"fpr": [0.0, 1.0], "tpr": [0.0, 1.0], "thresholds": [np.inf, 0.5], "class": [1, 1]}
+    for epoch in range(3):
+        history.curves.add(epoch, "val", "roc", roc)
+        if epoch < 2:
+            history.record_epoch(epoch, {"loss": 1.0})
+        stream.flush() if epoch < 2 else stream._write_curves()   # killed before epoch 2's row
+    assert 2 in CurveStore.load(curves_path(path)).epochs()
+    assert load_history(path).curves.epochs() == [0, 1]
+    resumed = MetricHistory.from_csv(path)
+    resumed.curves.add(2, "val", "roc", roc)          # as if read before this fix
+    with caught_warnings():
+        CsvStream(path, resumed).start(append=True)
+    assert resumed.curves.epochs() == [0, 1]

@@ -202,3 +202,17 @@ def test_a_refused_restart_does_not_keep_writing(tmp_path):
     with pytest.raises(RuntimeError, match="not started"):
         stream.flush()
     holder.close()
+
+
+@pytest.mark.parametrize("other", ["run", "run.CSV"])
+def test_paths_that_share_their_sibling_files_share_the_lock(tmp_path, other):
+    # run.csv, run and run.CSV all write run.batches.csv, run.meta.json, run.curves.npz
+    path = tmp_path / "run.csv"
+    with python_process(HOLDER, path) as holder:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(CsvPathInUseError, match=r"run\.csv\.lock"):
+            CsvStream(tmp_path / other, MetricHistory()).start(append=False)
+        assert load_history(path).history == {"loss": [0.5]}   # nothing of it removed
+        holder.stdin.write("close\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline().strip() == "done"

@@ -220,3 +220,11 @@ def test_pickle_and_deepcopy_keep_everything():
         assert clone.greater_is_better("val_auc") is False
         clone.record_epoch(2, {"loss": 3.0})  # the clone keeps recording on its own
         assert clone["loss"][-1] == 3.0 and len(history) == 2
+
+
+def test_an_empty_key_is_refused_before_it_reaches_a_file():
+    with pytest.raises(ValueError, match="cannot be empty"):
+        MetricHistory.from_dict({"loss": [1.0], "": [2.0]})
+    history = MetricHistory()
+    with pytest.raises(ValueError, match="cannot be empty"):
+        history.record_epoch(0, {"": 1.0})
