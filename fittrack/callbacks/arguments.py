@@ -33,6 +33,11 @@ def parse_source(data: Any, role: str, steps: int | None) -> Any:
     """``train_data``/``validation_data``: arrays, or a streamed source."""
     if data is not None and is_stream(data):
         return parse_stream(data, role, steps)
+    if data is not None and steps is not None:
+        key = "train_steps" if role == "train_data" else "validation_steps"
+        raise ValueError(f"{key}={steps} is for a streamed {role} (a generator, tf.data, a "
+                         f"PyDataset); {role} is arrays, which are evaluated whole. Drop "
+                         f"{key}, or pass a subset of the rows as {role}.")
     return parse_data(data, role)
 
 

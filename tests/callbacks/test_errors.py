@@ -35,6 +35,8 @@ Y_BIN = (X[:, 0] > 0).astype("int64")
     (dict(metrics=["auc"], validation_data=(X, Y_BIN), csv_path="/no/such/dir/run.csv"), "run.csv"),
     (dict(metrics=[lambda a, b: 0.0], validation_data=(X, Y_BIN)), "no usable name"),
     (dict(metrics=["auc", "auc"], validation_data=(X, Y_BIN)), "same key 'auc'"),
+    (dict(metrics=["auc"], validation_data=(X, Y_BIN), validation_steps=3),
+     "validation_steps=3 is for a streamed validation_data.*evaluated whole"),
 ])
 def test_bad_arguments_fail_in_init(kwargs, match):
     with pytest.raises((ValueError, TypeError, OSError), match=match):
