@@ -142,6 +142,7 @@ class MetricsCallback(compat.TfKerasCallbackHooks, keras.callbacks.Callback):
         self.csv_path, self.append, self.curves = csv_path, append, curves
         self.history = MetricHistory()
         self._schedule = Schedule(epoch_frequency, batch_frequency)
+        self._counted: tuple[int, int] | None = None   # (last epoch, steps) of the last fit
         self._stream: CsvStream | None = None
         if csv_path is not None:
             CsvStream(csv_path, self.history).check_writable()
@@ -182,7 +183,9 @@ class MetricsCallback(compat.TfKerasCallbackHooks, keras.callbacks.Callback):
             except ValueError:
                 self._close_stream()
                 raise
-            self._schedule.reset(self._steps_before(epoch))
+            self._schedule.reset(resume.steps_before(
+                self.history, epoch, self.append, (self.params or {}).get("steps"),
+                self._counted, bool(self.batch_frequency)))
         self._schedule.begin_epoch(epoch)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
@@ -219,6 +222,8 @@ class MetricsCallback(compat.TfKerasCallbackHooks, keras.callbacks.Callback):
         self.history.record_batch(self._schedule.step, epoch, batch, row)
 
     def on_train_end(self, logs: dict | None = None) -> None:
+        if self._schedule.epoch is not None:   # what a resume by this callback continues
+            self._counted = (self._schedule.epoch, self._schedule.step)
         self._flush()
         self._close_stream()
         if self._live is not None:
@@ -246,15 +251,6 @@ class MetricsCallback(compat.TfKerasCallbackHooks, keras.callbacks.Callback):
             # Keras gives the callbacks of one fit the same params dict: two callbacks
             # of this fit on one path are refused, an earlier fit's stream taken over.
             self._stream.start(append=bool(self.append), owner=self.params)
-
-    def _steps_before(self, initial_epoch: int) -> int:
-        """Training batches run before this fit: 0, or those of the epochs resumed after."""
-        if not self.append or initial_epoch == 0:
-            return 0
-        steps = (self.params or {}).get("steps")
-        if steps:
-            return initial_epoch * int(steps)
-        return self.history.last_step or 0
 
     def _prepare(self, model: Any) -> tuple[list, MonitorGroup | None]:
         roles = [("train", "", "train_data", self._train),

@@ -49,3 +49,28 @@ def resume(history: Any, epoch: int, append: Any, csv_path: Any) -> None:
         warnings.warn(f"{holder(csv_path)} ends at epoch {last} and this fit starts at "
                       f"initial_epoch={epoch}: epochs {last + 1}-{epoch - 1} will have no rows.",
                       FittrackWarning, stacklevel=4)
+
+
+def steps_before(history: Any, initial_epoch: int, append: Any, steps_per_epoch: Any,
+                 counted: tuple[int, int] | None, batch_level: bool) -> int:
+    """Training batches run before a ``fit`` that starts at ``initial_epoch``: 0 for a new
+    run; ``initial_epoch * steps_per_epoch`` when Keras knows the epoch's length;
+    otherwise the batches this callback counted in its previous ``fit`` (``counted``:
+    ``(last epoch, steps)``) when that fit ended just before; otherwise (a run resumed
+    from its files, with no known epoch length) the last step recorded, with a warning
+    when batch rows are numbered from it."""
+    if not append or initial_epoch == 0:
+        return 0
+    if steps_per_epoch:
+        return initial_epoch * int(steps_per_epoch)
+    if counted is not None and counted[0] == initial_epoch - 1:
+        return counted[1]
+    last = history.last_step or 0
+    if batch_level and last:
+        warnings.warn(
+            f"Keras does not know how many batches an epoch of this training data has, and "
+            f"this callback did not count the epochs before initial_epoch={initial_epoch}: "
+            f"batch steps continue from the last step recorded ({last}), which can be fewer "
+            "than the batches run. Pass steps_per_epoch to fit for exact step numbers.",
+            FittrackWarning, stacklevel=3)
+    return last

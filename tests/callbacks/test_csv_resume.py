@@ -158,3 +158,28 @@ def test_two_callbacks_on_one_path_in_one_fit_are_refused(binary_data, tmp_path)
     third = MetricsCallback(["auc"], validation_data=(xv, yv), csv_path=path)
     model.fit(x, y, epochs=1, verbose=0, callbacks=[third])
     assert load_history(path).epoch == [0]
+
+
+def test_resumed_steps_count_every_batch_of_a_source_of_unknown_length(binary_data, tmp_path):
+    # a generator: Keras does not know the batches per epoch (7 here, the last not a
+    # multiple of 3); the steps of the resumed epoch continue from the batches run
+    x, y, xv, yv = binary_data
+    n = -(-len(x) // 32)
+
+    def batches():
+        for i in range(0, len(x), 32):
+            yield x[i:i + 32], y[i:i + 32]
+    model = binary_classifier()
+    path = tmp_path / "run.csv"
+    cb = MetricsCallback(["auc"], (x, y), (xv, yv), batch_frequency=3, monitor_size=50,
+                         append=True, csv_path=path)
+    model.fit(batches(), epochs=1, verbose=0, callbacks=[cb])
+    model.fit(batches(), initial_epoch=1, epochs=2, verbose=0, callbacks=[cb])
+    rows = cb.history.to_frame("batch").reset_index()
+    assert n % 3 and list(zip(rows.step, rows.epoch, rows.batch)) == [
+        (s, (s - 1) // n, (s - 1) % n) for s in range(3, 2 * n + 1, 3)]   # uninterrupted
+    # resumed from the files by a new callback: the count is lost, and a warning says so
+    again = MetricsCallback(["auc"], (x, y), (xv, yv), batch_frequency=3, monitor_size=50,
+                            append=True, csv_path=path)
+    with pytest.warns(FittrackWarning, match="Pass steps_per_epoch to fit"):
+        model.fit(batches(), initial_epoch=2, epochs=3, verbose=0, callbacks=[again])
