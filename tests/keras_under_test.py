@@ -102,3 +102,7 @@ def compares(callback: Any) -> str | None:
     if op is np.less:
         return "min"
     return None
+
+#: Keras 3.7's own fit with SparseCategoricalCrossentropy(ignore_class=k) gives a NaN loss
+#: and NaN weights after the first step (a Keras bug); 3.15 and tf_keras train
+IGNORE_CLASS_TRAINS = TF_KERAS or KERAS_VERSION >= (3, 15)

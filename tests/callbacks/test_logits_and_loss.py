@@ -13,7 +13,7 @@ from sklearn import metrics as skm
 from fittrack import MetricsCallback, load_history
 from fittrack.metrics import make_metric
 from tests.callbacks.probes import EvalProbe, dense_classifier
-from tests.keras_under_test import TF_KERAS, compares, keras
+from tests.keras_under_test import IGNORE_CLASS_TRAINS, TF_KERAS, compares, keras
 
 F32 = dict(rel=2e-5, abs=1e-6)   # float32 model outputs, float32 Keras losses
 
@@ -157,6 +157,8 @@ def test_declared_direction_drives_monitors_and_survives_the_file(tmp_path):
     assert loaded.best("val_median_ae") == (int(np.argmin(values)), min(values))
 
 
+@pytest.mark.skipif(not IGNORE_CLASS_TRAINS,
+                    reason="Keras 3.7's own fit with ignore_class gives NaN weights")
 @pytest.mark.parametrize("from_logits", [False, True])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_exact_loss_leaves_out_the_ignored_class(from_logits, weighted):
@@ -184,6 +186,8 @@ def test_exact_loss_leaves_out_the_ignored_class(from_logits, weighted):
     assert probe.logs[-1]["val_loss"] == pytest.approx(picked[kept].mean(), rel=1e-4)
 
 
+@pytest.mark.skipif(not IGNORE_CLASS_TRAINS,
+                    reason="Keras 3.7's own fit with ignore_class gives NaN weights")
 def test_labels_the_loss_ignores_outside_the_classes_fail_before_training_naming_it():
     rng = np.random.default_rng(6)
     x = rng.normal(size=(120, 6)).astype("float32")

@@ -12,7 +12,7 @@ from sklearn import metrics as skm
 
 from fittrack import MetricsCallback
 from tests.callbacks.probes import EvalProbe
-from tests.keras_under_test import keras
+from tests.keras_under_test import IGNORE_CLASS_TRAINS, keras
 
 V, T, K = 30, 12, 5
 F32 = dict(rel=2e-5, abs=1e-6)
@@ -99,6 +99,8 @@ def test_per_timestep_sample_weights():
         model.fit(x, y, epochs=1, verbose=0, callbacks=[bad])
 
 
+@pytest.mark.skipif(not IGNORE_CLASS_TRAINS,
+                    reason="Keras 3.7's own fit with ignore_class gives NaN weights")
 def test_masked_tagging_model_with_an_ignored_class():
     # the padding mask and the loss's own mask (ignore_class) together, as Keras combines them
     x, y = padded(160)
