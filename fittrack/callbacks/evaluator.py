@@ -112,7 +112,7 @@ class Evaluator:
         """Every dataset's values, and its curves ``{dataset key: {output: curves}}``."""
         self.attach_losses(model)
         self._tell_if_loss_unreadable(model)
-        pending = []
+        pending: list[tuple[str, Any, dict[str, float]]] = []   # (key, result(), loss)
         with Overlap(overlap_allowed(self.plan)) as overlap:   # metrics beside the next set
             for s in sets:
                 if progress is not None:
@@ -123,8 +123,8 @@ class Evaluator:
                 except SourceEnded as err:
                     warnings.warn(f"{err} Its values are recorded as NaN.",
                                   FittrackRuntimeWarning, stacklevel=2)
-                    nan = self._nan_values(s)
-                    pending.append((s.key, lambda nan=nan: (nan, None), {}))
+                    pending.append((s.key, functools.partial(tuple, (self._nan_values(s),
+                                                                     None)), {}))
                     continue
                 finally:
                     if progress is not None:

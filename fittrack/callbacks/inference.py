@@ -199,7 +199,7 @@ class Predictor:
         assert buffers is not None
         n_out, n_loss = len(keys), len(buffers) - 2 * len(keys)
         outputs = [(k, b) for k, b in zip(keys, buffers[:n_out]) if b is not None]
-        values = buffers[2 * n_out:2 * n_out + n_loss // 2]
+        values = [b for b in buffers[2 * n_out:2 * n_out + n_loss // 2] if b is not None]
         return Predicted(outputs, buffers[n_out:2 * n_out], reg / max(batched.n_rows, 1),
                          values if values else None,
                          buffers[2 * n_out + n_loss // 2:] if values else None)
