@@ -84,15 +84,10 @@ def per_element(loss: Any, y_true: Any, y_pred: np.ndarray) -> tuple[np.ndarray,
     if keras.backend.backend() == "jax" and not compat.is_tf_keras(loss):
         values, out_mask = _jitted(loss)(y_true, y_pred)
     else:
-        values, out_mask = _values_and_mask(loss, y_true, y_pred)
+        values, out_mask = compat.unreduced_loss_and_mask(loss, y_true, y_pred)
     numpy = np.asarray if compat.is_tf_keras(loss) else keras.ops.convert_to_numpy
     as_np = np.asarray(numpy(values), dtype=np.float64)
     return as_np, None if out_mask is None else np.asarray(numpy(out_mask))
-
-
-def _values_and_mask(loss: Any, y_true: Any, y_pred: Any) -> tuple[Any, Any]:
-    values = compat.unreduced_loss(loss, y_true, y_pred)
-    return values, compat.mask_of(loss, values)
 
 
 #: one ``jax.jit`` of each loss object's values: JAX compiles every eager op apart (a
@@ -105,7 +100,7 @@ def _jitted(loss: Any) -> Any:
     if fn is None:
         import jax
 
-        fn = _JITTED[loss] = jax.jit(functools.partial(_values_and_mask, loss))
+        fn = _JITTED[loss] = jax.jit(functools.partial(compat.unreduced_loss_and_mask, loss))
     return fn
 
 

@@ -62,9 +62,9 @@ class InputStaging:
             return x
         if isinstance(x, np.ndarray):
             return self._leaf((group, 0), x)
-        leaves = tf.nest.flatten(x)
+        flat = tf.nest.flatten(x)
         return tf.nest.pack_sequence_as(
-            x, [self._leaf((group, i), a) for i, a in enumerate(leaves)])
+            x, [self._leaf((group, i), a) for i, a in enumerate(flat)])
 
     def holds(self, array: np.ndarray) -> bool:
         """Whether ``array`` may be (a view of) a staging buffer."""

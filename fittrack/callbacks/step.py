@@ -189,14 +189,12 @@ class InferenceStep:
         return self._loss_fn(y, targets)
 
     def _loss_values(self, y: Any, targets: list) -> tuple[list, list]:
-        """``(values, masks)``: each compiled loss's unreduced values, and the mask it
-        attaches to them (``SparseCategoricalCrossentropy(ignore_class=k)`` leaves class
-        ``k`` out), or None. A mask attached inside a traced function is not returned with
-        the tensor: it is returned apart."""
+        """``(values, masks)``: each compiled loss's unreduced values and the mask it
+        attaches to them, or None (:func:`compat.unreduced_loss_and_mask`)."""
         leaves = [leaf for _, leaf in _pairs(y, None)]
-        values = [compat.unreduced_loss(loss, t, leaves[position])
-                  for (position, loss), t in zip(self.losses, targets)]
-        return values, [compat.mask_of(loss, v) for (_, loss), v in zip(self.losses, values)]
+        pairs = [compat.unreduced_loss_and_mask(loss, t, leaves[position])
+                 for (position, loss), t in zip(self.losses, targets)]
+        return [v for v, _ in pairs], [m for _, m in pairs]
 
     def _eager_body(self, x: Any, targets: Any) -> tuple:
         y = self.model(x, training=False)

@@ -53,6 +53,7 @@ from fittrack.callbacks.compat.losses import (
     mask_of,
     set_keras_mask,
     unreduced_loss,
+    unreduced_loss_and_mask,
     user_losses,
 )
 from fittrack.callbacks.compat.monitors import name_guess, set_monitor_direction
@@ -62,5 +63,6 @@ __all__ = [
     "expected_batch_size", "fit_arguments", "flatten_layers", "get_keras_mask", "ignore_class",
     "is_sequential", "is_tf_keras", "jax_variables", "mask_of", "name_guess", "output_layers",
     "reset_states", "set_keras_mask", "set_monitor_direction", "sibling_callbacks",
-    "state_values", "state_variables", "unreduced_loss", "user_losses",
+    "state_values", "state_variables", "unreduced_loss", "unreduced_loss_and_mask",
+    "user_losses",
 ]

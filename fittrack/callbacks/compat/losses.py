@@ -112,6 +112,15 @@ def unreduced_loss(loss: Any, y_true: Any, y_pred: Any) -> Any:
         keras.ops.convert_to_tensor(y_pred, dtype=dtype))
 
 
+def unreduced_loss_and_mask(loss: Any, y_true: Any, y_pred: Any) -> tuple[Any, Any]:
+    """:func:`unreduced_loss` and the mask the loss attaches to its values
+    (``SparseCategoricalCrossentropy(ignore_class=k)`` leaves class ``k`` out), or None.
+    Inside a traced function the mask does not travel with the tensor: it is returned
+    apart."""
+    values = unreduced_loss(loss, y_true, y_pred)
+    return values, mask_of(loss, values)
+
+
 def ignore_class(loss: Any) -> Any:
     """The class a ``SparseCategoricalCrossentropy(ignore_class=k)`` leaves out of the
     loss, or None (Keras 3 and tf_keras keep the argument in ``_fn_kwargs``)."""
