@@ -31,7 +31,7 @@ import numpy as np
 from fittrack.callbacks import compat
 from fittrack.callbacks.data import dense, map_leaves
 from fittrack.callbacks.staging import resident
-from fittrack.callbacks.step import InferenceStep
+from fittrack.callbacks.step import InferenceStep, StepResult
 
 DEFAULT_BATCH_SIZE = 1024
 
@@ -181,21 +181,42 @@ class Predictor:
         buffers: list[np.ndarray | None] | None = None
         keys: list = []
         reg = 0.0
+
+        def store(i: int, result: StepResult) -> None:
+            nonlocal buffers, keys, reg
+            if buffers is None:
+                keys = [k for k, _ in result.outputs]
+                buffers = self._buffers_for(key, result, batched.n_rows)
+            start = i * batched.batch_rows
+            stop = min(start + batched.batch_rows, batched.n_rows)
+            for buf, arr in zip(buffers, _arrays(result)):
+                if buf is not None and arr is not None:
+                    buf[start:stop] = arr[: stop - start]
+            reg += (stop - start) * result.regularization
+            if on_batch is not None:
+                on_batch()
+
+        # JAX: batch i + 1 is launched before batch i's results are read (asynchronous
+        # dispatch); elsewhere the step returns computed results, and the staged input
+        # buffers (TensorFlow) are reused by the next batch: one at a time.
+        ahead = step.backend == "jax"
+        pending: tuple[int, tuple] | None = None
         with inference_mode(model):
             step.begin()
-            for i, batch in enumerate(batched.batches):
-                result = step(batch, None if targets is None else targets.batches[i], compiled)
-                if buffers is None:
-                    keys = [k for k, _ in result.outputs]
-                    buffers = self._buffers_for(key, result, batched.n_rows)
-                start = i * batched.batch_rows
-                stop = min(start + batched.batch_rows, batched.n_rows)
-                for buf, arr in zip(buffers, _arrays(result)):
-                    if buf is not None and arr is not None:
-                        buf[start:stop] = arr[: stop - start]
-                reg += (stop - start) * result.regularization
-                if on_batch is not None:
-                    on_batch()
+            try:
+                for i, batch in enumerate(batched.batches):
+                    launched = step.launch(batch, None if targets is None else targets.batches[i],
+                                           compiled)
+                    if pending is not None:
+                        store(pending[0], step.fetch(pending[1]))
+                    pending = (i, launched)
+                    if not ahead:
+                        store(i, step.fetch(launched))
+                        pending = None
+                if pending is not None:
+                    store(pending[0], step.fetch(pending[1]))
+            finally:
+                step.end()
         assert buffers is not None
         n_out, n_loss = len(keys), len(buffers) - 2 * len(keys)
         outputs = [(k, b) for k, b in zip(keys, buffers[:n_out]) if b is not None]
@@ -218,7 +239,10 @@ class Predictor:
         step = self.step(model)
         with inference_mode(model):
             step.begin()
-            result = step(x, targets, compiled)
+            try:
+                result = step(x, targets, compiled)
+            finally:
+                step.end()
         return Predicted([(k, a) for k, a in result.outputs], result.masks,
                          result.regularization, result.loss_values,
                          result.loss_masks).rows(0, rows)

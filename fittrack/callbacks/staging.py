@@ -9,6 +9,9 @@ copies each large input instead into a buffer of its own, allocated once,
 aligned as TensorFlow's kernels require (64 bytes), and hands it over without
 a second copy (DLPack). The values are the same bytes either way.
 
+The compiled step is traced once with the batch axis left open
+(:func:`trace_any_batch_size`): sets of every size share its graph.
+
 Inputs predicted at every evaluation (the monitor subsets of batch-level
 evaluations) are converted once instead (:func:`resident`): JAX and TensorFlow
 then skip the copy to the device at each of them.
@@ -120,3 +123,22 @@ def _aligned_bytes(n: int) -> np.ndarray:
     raw = np.empty(n + ALIGN, dtype=np.uint8)
     start = -raw.ctypes.data % ALIGN
     return raw[start: start + n]
+
+
+def trace_any_batch_size(fn: Any, x: Any, targets: Any) -> None:
+    """Trace a ``tf.function`` once for any number of rows (the batch axis ``None``), so
+    that sets of other sizes reuse the graph instead of tracing it again (a second trace
+    of a recurrent model costs seconds). A model that cannot be traced so (a static batch
+    size in its ``call``) is traced on first call, per shape, as before."""
+    import tensorflow as tf
+
+    def spec(leaf: Any) -> Any:
+        if leaf is None or not hasattr(leaf, "shape") or len(leaf.shape) == 0:
+            return leaf
+        return tf.TensorSpec((None, *tuple(leaf.shape)[1:]), tf.as_dtype(leaf.dtype))
+
+    try:
+        fn.get_concrete_function(tf.nest.map_structure(spec, x),
+                                 None if targets is None else tf.nest.map_structure(spec, targets))
+    except Exception:  # any failure: the first call traces per shape, as before
+        return

@@ -40,7 +40,7 @@ import keras
 import numpy as np
 
 from fittrack.callbacks import compat
-from fittrack.callbacks.staging import InputStaging
+from fittrack.callbacks.staging import InputStaging, trace_any_batch_size
 
 HALF = ("float16", "bfloat16")
 
@@ -79,6 +79,7 @@ class InferenceStep:
         self._local = self._backend == "jax" and _process_count() > 1
         self._fns: dict[bool, Any] = {}
         self._carry: list | None = None
+        self._variables: tuple[list, list] | None = None
         self._loss_fn: Any = None
         self.losses: list[tuple[int, Any]] = []
         self._staging = InputStaging() if self._backend in ("tensorflow", "tf_keras") else None
@@ -98,14 +99,26 @@ class InferenceStep:
             self._loss_fn = None
 
     def begin(self) -> None:
-        """Start a pass over a dataset (a stateful model starts from its current states)."""
+        """Start a pass over a dataset (a stateful model starts from its current states;
+        JAX reads the variables once per pass: they do not change during it)."""
         self._carry = None
+        self._variables = None
+
+    def end(self) -> None:
+        """End a pass: let go of the variables and states it read."""
+        self.begin()
 
     def __call__(self, x: Any, targets: list | None = None, compiled: bool = True) -> StepResult:
         """One batch through the model; ``compiled=False`` runs the same step eagerly (the
         checks before training: one batch, no compilation for a step used once), except on
         JAX, where each eager op is compiled apart (an LSTM's first batch: 1.9 s eagerly,
         0.45 s compiled)."""
+        return self.fetch(self.launch(x, targets, compiled))
+
+    def launch(self, x: Any, targets: list | None = None, compiled: bool = True) -> tuple:
+        """Start one batch: its results still on the device, for :meth:`fetch`. JAX returns
+        before they are computed, so the next batch can be launched before this one's
+        results are read (the device is not left idle while Python converts them)."""
         # PyTorch runs eagerly: its losses cost a dispatch per op and batch here, and fewer
         # over the whole outputs afterwards (exact_loss); compiled backends fuse them.
         with_loss = bool(self.losses) and targets is not None and self._backend != "torch"
@@ -117,11 +130,14 @@ class InferenceStep:
         if fn is None:
             fn = self._fns[key] = self._compile()
             if self._backend in ("tensorflow", "tf_keras") and not self.carry_state:
-                _trace_any_batch_size(fn, x, targets)
+                trace_any_batch_size(fn, x, targets)
         if jax_backend:
-            trainable, non_trainable = compat.jax_variables(self.model)
-            if self._local:   # several processes: this one's copy, so the step runs locally
-                trainable, non_trainable = _local(trainable), _local(non_trainable)
+            if self._variables is None:
+                trainable, non_trainable = compat.jax_variables(self.model)
+                if self._local:   # several processes: this one's copy, so the step runs locally
+                    trainable, non_trainable = _local(trainable), _local(non_trainable)
+                self._variables = trainable, non_trainable
+            trainable, non_trainable = self._variables
             if self.carry_state and self._carry is not None:
                 non_trainable = self._carry
             y, masks, reg, _, new_state = fn(trainable, non_trainable, x, None)
@@ -132,6 +148,11 @@ class InferenceStep:
             y, masks, reg, values = fn(self._staging.stage(x), self._staging.stage(targets, "t"))
         else:
             y, masks, reg, values = fn(x, targets)
+        return y, masks, reg, values
+
+    def fetch(self, launched: tuple) -> StepResult:
+        """The results of a :meth:`launch` as NumPy arrays (waiting for them)."""
+        y, masks, reg, values = launched
         numpy = _tf_numpy if self._backend == "tf_keras" else keras.ops.convert_to_numpy
         if self._staging is not None:   # an output that is the staged input itself: a copy
             staging, given = self._staging, numpy
@@ -222,25 +243,6 @@ class InferenceStep:
             if losses else keras.ops.zeros((), dtype="float32")
         values = None if targets is None else self._loss_values(y, targets)
         return y, masks, reg, values
-
-
-def _trace_any_batch_size(fn: Any, x: Any, targets: Any) -> None:
-    """Trace a ``tf.function`` once for any number of rows (the batch axis ``None``), so
-    that sets of other sizes reuse the graph instead of tracing it again (a second trace
-    of a recurrent model costs seconds). A model that cannot be traced so (a static batch
-    size in its ``call``) is traced on first call, per shape, as before."""
-    import tensorflow as tf
-
-    def spec(leaf: Any) -> Any:
-        if leaf is None or not hasattr(leaf, "shape") or len(leaf.shape) == 0:
-            return leaf
-        return tf.TensorSpec((None, *tuple(leaf.shape)[1:]), tf.as_dtype(leaf.dtype))
-
-    try:
-        fn.get_concrete_function(tf.nest.map_structure(spec, x),
-                                 None if targets is None else tf.nest.map_structure(spec, targets))
-    except Exception:  # any failure: the first call traces per shape, as before
-        return
 
 
 def _process_count() -> int:
