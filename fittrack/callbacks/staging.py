@@ -125,11 +125,12 @@ def _aligned_bytes(n: int) -> np.ndarray:
     return raw[start: start + n]
 
 
-def trace_any_batch_size(fn: Any, x: Any, targets: Any) -> None:
+def trace_any_batch_size(fn: Any, x: Any, targets: Any) -> Any:
     """Trace a ``tf.function`` once for any number of rows (the batch axis ``None``), so
     that sets of other sizes reuse the graph instead of tracing it again (a second trace
-    of a recurrent model costs seconds). A model that cannot be traced so (a static batch
-    size in its ``call``) is traced on first call, per shape, as before."""
+    of a recurrent model costs seconds); returns that concrete function. A model that
+    cannot be traced so (a static batch size in its ``call``) is traced on first call,
+    per shape, as before (None returned)."""
     import tensorflow as tf
 
     def spec(leaf: Any) -> Any:
@@ -138,7 +139,30 @@ def trace_any_batch_size(fn: Any, x: Any, targets: Any) -> None:
         return tf.TensorSpec((None, *tuple(leaf.shape)[1:]), tf.as_dtype(leaf.dtype))
 
     try:
-        fn.get_concrete_function(tf.nest.map_structure(spec, x),
-                                 None if targets is None else tf.nest.map_structure(spec, targets))
+        return fn.get_concrete_function(
+            tf.nest.map_structure(spec, x),
+            None if targets is None else tf.nest.map_structure(spec, targets))
     except Exception:  # any failure: the first call traces per shape, as before
-        return
+        return None
+
+
+def fits(concrete: Any, args: tuple) -> bool:
+    """Whether ``args`` fit the concrete function's signature exactly: the same structure,
+    every array of the same dtype and rank and the same inner dimensions (so calling it,
+    rather than the ``tf.function``, skips the per-call matching and never casts)."""
+    import tensorflow as tf
+
+    specs = concrete.structured_input_signature[0]
+    try:
+        tf.nest.assert_same_structure(specs, args)
+    except (TypeError, ValueError):
+        return False
+    for spec, leaf in zip(tf.nest.flatten(specs), tf.nest.flatten(args)):
+        if isinstance(spec, tf.TensorSpec):
+            if not (hasattr(leaf, "dtype") and hasattr(leaf, "shape")) or \
+                    tf.as_dtype(leaf.dtype) != spec.dtype or \
+                    not spec.shape.is_compatible_with(tuple(leaf.shape)):
+                return False
+        elif spec is not leaf and spec != leaf:
+            return False
+    return True

@@ -40,7 +40,7 @@ import keras
 import numpy as np
 
 from fittrack.callbacks import compat
-from fittrack.callbacks.staging import InputStaging, trace_any_batch_size
+from fittrack.callbacks.staging import InputStaging, fits, trace_any_batch_size
 
 HALF = ("float16", "bfloat16")
 
@@ -78,6 +78,7 @@ class InferenceStep:
         self._backend = "tf_keras" if compat.is_tf_keras(model) else keras.backend.backend()
         self._local = self._backend == "jax" and _process_count() > 1
         self._fns: dict[bool, Any] = {}
+        self._concrete: dict[bool, Any] = {}   # TensorFlow: the trace for any batch size
         self._carry: list | None = None
         self._variables: tuple[list, list] | None = None
         self._loss_fn: Any = None
@@ -96,6 +97,7 @@ class InferenceStep:
         if not same:   # a recompiled model: the step with losses is traced again
             self.losses = list(losses)
             self._fns.pop(True, None)
+            self._concrete.pop(True, None)
             self._loss_fn = None
 
     def begin(self) -> None:
@@ -130,7 +132,7 @@ class InferenceStep:
         if fn is None:
             fn = self._fns[key] = self._compile()
             if self._backend in ("tensorflow", "tf_keras") and not self.carry_state:
-                trace_any_batch_size(fn, x, targets)
+                self._concrete[key] = trace_any_batch_size(fn, x, targets)
         if jax_backend:
             if self._variables is None:
                 trainable, non_trainable = compat.jax_variables(self.model)
@@ -145,7 +147,10 @@ class InferenceStep:
             if self.carry_state:
                 self._carry = new_state
         elif self._staging is not None and compiled:
-            y, masks, reg, values = fn(self._staging.stage(x), self._staging.stage(targets, "t"))
+            args = (self._staging.stage(x), self._staging.stage(targets, "t"))
+            concrete = self._concrete.get(key)
+            y, masks, reg, values = (concrete if concrete is not None and fits(concrete, args)
+                                     else fn)(*args)
         else:
             y, masks, reg, values = fn(x, targets)
         return y, masks, reg, values

@@ -8,7 +8,15 @@ import pytest
 
 from fittrack import MetricsCallback
 from fittrack.callbacks import staging as staging_module
-from fittrack.callbacks.staging import ALIGN, MIN_BYTES, InputStaging, resident
+from fittrack.callbacks import step as step_module
+from fittrack.callbacks.staging import (
+    ALIGN,
+    MIN_BYTES,
+    InputStaging,
+    fits,
+    resident,
+    trace_any_batch_size,
+)
 from fittrack.callbacks.step import InferenceStep
 from tests.callbacks.probes import binary_classifier
 from tests.keras_under_test import BACKEND, keras
@@ -116,6 +124,52 @@ def test_staged_inputs_reuse_the_traced_graph():
     for seed, rows in ((4, 512), (5, 200), (6, 1024)):
         step(_misaligned((rows, 300), "float32", seed))
     assert fn.experimental_get_tracing_count() == traces
+
+
+@tf_only
+def test_the_trace_for_any_batch_size_is_called_directly_when_the_inputs_fit_it(monkeypatch):
+    model = _model(False)
+    step = InferenceStep(model)
+    used = []
+    monkeypatch.setattr(step_module, "fits", lambda c, a: used.append(fits(c, a)) or used[-1])
+    a = _misaligned((512, 300), "float32", 7)
+    first = step(a)
+    fn = step._fns[False]
+    traces = fn.experimental_get_tracing_count()
+    second = step(_misaligned((200, 300), "float32", 8))
+    assert used == [True, True]                  # the concrete function, no dispatch
+    assert fn.experimental_get_tracing_count() == traces
+    plain = InferenceStep(model)
+    plain._staging = None                        # the tf.function, called as it is
+    for got, x in ((first, a), (second, _misaligned((200, 300), "float32", 8))):
+        for (_, g), (_, w) in zip(got.outputs, plain(x).outputs):
+            assert np.array_equal(g, w)
+    # inputs of another dtype go through the tf.function (traced again), never cast
+    x64 = _misaligned((512, 300), "float64", 9)
+    got = step(x64)
+    assert used[-1] is False
+    for (_, g), (_, w) in zip(got.outputs, plain(x64).outputs):
+        assert np.array_equal(g, w)
+
+
+@tf_only
+def test_fits_compares_structure_dtype_and_inner_dimensions():
+    import tensorflow as tf
+
+    fn = tf.function(lambda x, t: x["a"], reduce_retracing=True)
+    concrete = trace_any_batch_size(fn, {"a": np.zeros((4, 3), "float32")}, [np.zeros(4, "int64")])
+    assert fits(concrete, ({"a": np.ones((9, 3), "float32")}, [np.ones(9, "int64")]))
+    assert fits(concrete, ({"a": tf.ones((2, 3))}, [tf.ones(2, tf.int64)]))
+    for args in (({"a": np.ones((9, 3), "float64")}, [np.ones(9, "int64")]),   # dtype
+                 ({"a": np.ones((9, 3), "float32")}, [np.ones(9, "int32")]),
+                 ({"a": np.ones((9, 4), "float32")}, [np.ones(9, "int64")]),   # inner dim
+                 ({"a": np.ones((9,), "float32")}, [np.ones(9, "int64")]),     # rank
+                 ({"b": np.ones((9, 3), "float32")}, [np.ones(9, "int64")]),   # keys
+                 ({"a": np.ones((9, 3), "float32")}, None),                    # structure
+                 ({"a": np.ones((9, 3), "float32")}, [np.ones(9, "int64")] * 2)):
+        assert not fits(concrete, args), args
+    static = tf.function(lambda x, t: tf.reshape(x, (x.shape[0] * 3,)))   # needs the rows
+    assert trace_any_batch_size(static, np.zeros((4, 3), "float32"), None) is None
 
 
 def test_resident_converts_numpy_leaves_once(monkeypatch):
