@@ -11,9 +11,12 @@ one compiled function, built once per ``fit`` and reused every epoch:
   state Keras holds, so nothing is written back into the model); the compiled
   losses in a second ``jax.jit`` on the outputs, still on the device, so that
   the checks before training (with no targets) and every evaluation share one
-  compiled forward pass;
+  compiled forward pass. The variables are read once per pass, and a pass
+  launches batch i + 1 before reading batch i's results (:meth:`InferenceStep.launch`,
+  :meth:`InferenceStep.fetch`): the device computes while Python converts;
 - TensorFlow: ``tf.function(reduce_retracing=True)`` around ``model(x)``, traced
-  first with the batch axis left open (one graph for every set's batch size);
+  first with the batch axis left open (one graph for every set's batch size),
+  whose concrete function is called directly when the inputs fit it exactly;
   large NumPy inputs reach it through reusable aligned buffers
   (:class:`~fittrack.callbacks.staging.InputStaging`), not a fresh copy per batch;
 - PyTorch: ``model(x)`` under ``torch.no_grad()``;
