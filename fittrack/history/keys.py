@@ -94,9 +94,14 @@ def metadata_names(key: str) -> list[str]:
 def registry_direction(key: str) -> bool | None:
     """The direction of the built-in metric ``key`` names (output prefixes peeled), if any.
 
+    A prefix that is itself a metric's name is not peeled as an output name: a
+    user's ``f1_fn`` is an F1 function, not false negatives of an output ``f1``.
+
     Example:
         >>> registry_direction("val_out_1_mse"), registry_direction("val_median_ae")
         (False, None)
+        >>> registry_direction("val_f1_fn"), registry_direction("val_head_fn")
+        (None, False)
     """
     from fittrack.metrics.registry import lookup  # pure NumPy
 
@@ -105,6 +110,8 @@ def registry_direction(key: str) -> bool | None:
     for name in names:
         words = name.split("_")
         for i in range(len(words)):
+            if i and lookup("_".join(words[:i])) is not None:
+                break                  # the words before are a metric: not an output name
             spec = lookup("_".join(words[i:]))
             if spec is not None:
                 return bool(spec.greater_is_better)

@@ -11,6 +11,8 @@ Example:
     [True, True, True, False, False]
     >>> [name_direction(n) for n in ("val_loss", "f1_score", "median_thing")]
     [False, True, None]
+    >>> [name_direction(n) for n in ("brier_score", "jaccard_distance", "jaccard")]
+    [False, False, True]
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import re
 #: looked for in the name with case and separators removed (LogCoshError, logcosh)
 LOWER_IS_BETTER_WORDS = ("loss", "error", "deviance", "hinge", "crossentropy",
                          "divergence", "poisson", "huber", "logcosh", "falsepositive",
-                         "falsenegative", "cosineproximity")
+                         "falsenegative", "cosineproximity", "distance", "brier")
 #: whole words of the name: the usual short names of errors (a user's ``rmse``)
 LOWER_IS_BETTER_TOKENS = frozenset({
     "mse", "mae", "mape", "msle", "rmse", "rmsle", "smape", "medae", "kld", "nll",

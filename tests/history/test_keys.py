@@ -74,6 +74,19 @@ def test_registry_names_keep_their_direction_under_every_prefix_and_suffix(histo
     assert history.greater_is_better("val_cls_cosine_similarity_3_keras") is True
 
 
+@pytest.mark.parametrize("key, greater", [
+    ("val_f1_fn", True),                 # an F1 function, not false negatives of "f1"
+    ("val_auc_fp", True), ("val_head_fn", False), ("val_head_auc", True),
+    ("val_brier_score", False), ("brier", False), ("val_jaccard_distance", False),
+    ("cosine_distance", False), ("val_jaccard", True), ("val_f1_score", True)])
+def test_user_names_read_the_way_their_words_say(key, greater):
+    # A Keras CSVLogger file has no metadata: the registry and the name rules decide;
+    # each key's best epoch is then the one its values improve to (epoch 1 here).
+    history = MetricHistory.from_dict({key: [2.0, 1.0, 1.5] if not greater else [1.0, 2.0, 1.5]})
+    assert key_direction(key) is greater
+    assert history.best(key)[0] == 1
+
+
 def test_recorded_directions_come_first_and_none_is_final(history):
     for key in ("median_ae", "val_median_ae", "out_median_ae_keras", "val_median_ae_2"):
         assert history.greater_is_better(key) is None
