@@ -5,7 +5,8 @@ values); with several runs, one row per run for each key, in a table whose
 first column names the run. The direction is the one the plots use
 (:func:`~fittrack.history.groups.key_direction`); a key of unknown direction
 shows ``unknown`` and no best value. ``gap`` is on each ``val_k`` row with a
-``k`` pair: the final training value minus the final validation value.
+``k`` pair: the training value minus the validation value at the last epoch (or
+step) where both were recorded, so that both come from the same model.
 
 Example:
     >>> rows = summarize({"loss": [0.9, 0.5, 0.4], "val_loss": [1.0, 0.7, 0.8]})
@@ -45,7 +46,7 @@ class SummaryRow:
     best_index: int | None     # epoch (or step at the batch level) of the best finite value
     best: float | None
     final: float | None        # the last recorded value (NaN if that is what was recorded)
-    gap: float | None          # final training value - final validation value (val_ rows)
+    gap: float | None          # training - validation value, last row with both (val_ rows)
     run: str | None = None     # the run's label when several runs are summarised
 
 
@@ -84,20 +85,22 @@ def _table(history: Any, level: str) -> tuple[Any, np.ndarray]:
 def _panel_rows(history: Any, panel: Panel, level: str, frame: Any,
                 index: np.ndarray) -> list[SummaryRow]:
     rows: list[SummaryRow] = []
-    finals: dict[str, float | None] = {}
+    table = history.table(level)
     for key in panel.keys:
         values = frame[key].to_numpy(dtype=np.float64)
         greater = key_direction(history, key)
         position = None if greater is None else best_position(values, greater)
-        recorded = history[key] if level == "epoch" else history.batch_values(key)
-        finals[key] = float(recorded[-1]) if recorded else None
+        column, present = table.column(key)
+        final = float(column[present][-1]) if present.any() else None
         gap = None
-        train_final, val_final = finals.get(panel.train or ""), finals[key]
-        if key == panel.val and train_final is not None and val_final is not None:
-            gap = train_final - val_final
+        if key == panel.val and panel.train in table.keys:
+            train, train_present = table.column(panel.train)
+            both = np.flatnonzero(present & train_present)
+            if len(both):          # the last row where both were recorded: the same epoch
+                gap = float(train[both[-1]] - column[both[-1]])
         rows.append(SummaryRow(
             key, greater, None if position is None else int(index[position]),
-            None if position is None else float(values[position]), finals[key], gap))
+            None if position is None else float(values[position]), final, gap))
     return rows
 
 

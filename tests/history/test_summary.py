@@ -83,3 +83,15 @@ def test_summary_leaves_timing_keys_out_unless_asked():
     data = {"loss": [0.5, 0.4], "eval_seconds": [1.5, 1.2]}
     assert [r.key for r in summarize(data)] == ["loss"]
     assert [r.key for r in summarize(data, ["eval_seconds"])] == ["eval_seconds"]
+
+
+def test_the_gap_compares_the_same_epoch(tmp_path):
+    # Validation not logged at the last epoch (NA in a CSVLogger file, or validation_freq):
+    # the gap is taken at the last epoch with both values, never across two epochs.
+    path = tmp_path / "run.csv"
+    path.write_text("epoch,loss,val_loss\n0,0.9,0.85\n1,0.8,0.70\n2,0.5,NA\n")
+    rows = {r.key: r for r in summarize(str(path))}
+    assert rows["loss"].final == 0.5 and rows["val_loss"].final == 0.7
+    assert rows["val_loss"].gap == pytest.approx(0.8 - 0.7)
+    rows = {r.key: r for r in summarize({"loss": [0.9, 0.8, 0.5], "val_loss": [0.85, 0.7, 0.6]})}
+    assert rows["val_loss"].gap == pytest.approx(0.5 - 0.6)
