@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
 from fittrack.history import MetricHistory
+from fittrack.notices import FittrackWarning
 
 
 def test_equal_lengths_align_one_to_one():
@@ -53,3 +56,16 @@ def test_errors_and_edge_cases():
     assert h.keys() == ["acc"]  # an empty list records nothing
     h = MetricHistory.from_dict({}, epochs=[0, 1])
     assert h.epoch == [0, 1] and h.keys() == []
+
+
+def test_a_count_that_fits_two_validation_freqs_warns_and_names_them():
+    # fit(epochs=8, validation_freq=3) logs 2 values (epochs 2 and 5); so does 4 (3 and 7)
+    with pytest.warns(FittrackWarning, match=r"validation_freq=3: epochs 2, 5.*epochs 3, 7 "
+                                         r"\(validation_freq=4\)"):
+        h = MetricHistory.from_dict({"loss": list(range(8)), "val_loss": [0.75, 0.55]})
+    frame = h.to_frame()
+    assert frame.index[frame["val_loss"].notna()].tolist() == [3, 7]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")        # one validation_freq fits: no warning
+        MetricHistory.from_dict({"loss": list(range(10)), "val_loss": [1, 2, 3, 4, 5]})
+        MetricHistory.from_dict({"loss": list(range(9)), "f1": [0.1, 0.2, 0.3]})
