@@ -158,8 +158,8 @@ def fits(concrete: Any, args: tuple) -> bool:
     except (TypeError, ValueError):
         return False
     for spec, leaf in zip(tf.nest.flatten(specs), tf.nest.flatten(args)):
-        if isinstance(spec, tf.TensorSpec):
-            if not (hasattr(leaf, "dtype") and hasattr(leaf, "shape")) or \
+        if isinstance(spec, tf.TensorSpec):   # dense arrays only (not ragged, not sparse)
+            if not isinstance(leaf, (np.ndarray, tf.Tensor)) or \
                     tf.as_dtype(leaf.dtype) != spec.dtype or \
                     not spec.shape.is_compatible_with(tuple(leaf.shape)):
                 return False

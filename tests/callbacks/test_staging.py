@@ -168,6 +168,12 @@ def test_fits_compares_structure_dtype_and_inner_dimensions():
                  ({"a": np.ones((9, 3), "float32")}, None),                    # structure
                  ({"a": np.ones((9, 3), "float32")}, [np.ones(9, "int64")] * 2)):
         assert not fits(concrete, args), args
+    ragged = tf.function(lambda x, t: tf.reduce_sum(x, axis=-1), reduce_retracing=True)
+    x = tf.ragged.constant([[1.0, 2.0], [3.0]])
+    concrete = trace_any_batch_size(ragged, x, None)    # traced as a dense (None, None)
+    assert concrete is not None and not fits(concrete, (x, None))
+    assert not fits(concrete, (tf.sparse.from_dense(tf.ones((2, 2))), None))
+    assert fits(concrete, (tf.ones((3, 4)), None))
     static = tf.function(lambda x, t: tf.reshape(x, (x.shape[0] * 3,)))   # needs the rows
     assert trace_any_batch_size(static, np.zeros((4, 3), "float32"), None) is None
 
