@@ -73,6 +73,12 @@ def dense(value: Any) -> Any:
     return value.toarray() if is_sparse(value) else value
 
 
+RAGGED = ("fittrack evaluates dense batches; received a tf.RaggedTensor (rows of different "
+          "lengths). Pad them to one length per batch (dataset.padded_batch(...) or "
+          "keras.utils.pad_sequences) and mask the padding (Embedding(mask_zero=True) or "
+          "Masking): fittrack then leaves the padded steps out, as Keras does.")
+
+
 def to_numpy(value: Any) -> Any:
     """A NumPy view or copy of an array-like (NumPy, pandas, TF, JAX, torch).
 
@@ -87,6 +93,8 @@ def to_numpy(value: Any) -> Any:
         indices = np.asarray(value.indices)
         return sparse.csr_matrix((np.asarray(value.values), (indices[:, 0], indices[:, 1])),
                                  shape=tuple(np.asarray(value.dense_shape)))
+    if type(value).__name__ == "RaggedTensor":
+        raise ValueError(RAGGED)
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # torch
         return value.detach().cpu().numpy()
     if hasattr(value, "to_numpy"):  # pandas

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from fittrack.callbacks.data import (
+    RAGGED,
     ArrayData,
     concat_trees,
     leaves,
@@ -187,10 +188,14 @@ def parse_stream(source: Any, role: str, steps: int | None) -> StreamData:
 
 def _check_batched(dataset: Any, role: str) -> None:
     """A dataset of single rows (``from_tensor_slices`` without ``.batch``) has scalar
-    labels: refused, as its rows would be read as batches."""
+    labels: refused, as its rows would be read as batches; ragged tensors are refused
+    (as NumPy they are object arrays), with the way to pad them."""
     spec = dataset.element_spec
     labels = spec[1] if isinstance(spec, tuple) and len(spec) in (2, 3) else None
     import tensorflow as tf
+
+    if any(isinstance(s, tf.RaggedTensorSpec) for s in tf.nest.flatten(spec)):
+        raise ValueError(f"{role}: {RAGGED}")
 
     ranks = [s.shape.rank for s in tf.nest.flatten(labels) if hasattr(s, "shape")]
     if ranks and any(rank == 0 for rank in ranks):

@@ -199,3 +199,24 @@ def test_an_unbatched_tf_dataset_is_refused_saying_batch_it(binary_data):
     _, _, xv, yv = binary_data
     with pytest.raises(ValueError, match=r"single rows.*\.batch\(32\)"):
         MetricsCallback(["auc"], validation_data=tf.data.Dataset.from_tensor_slices((xv, yv)))
+
+
+def test_ragged_inputs_are_refused_saying_pad_them(binary_data):
+    # as_numpy_iterator turns a ragged batch into an object array, which used to fail
+    # inside the model's call in on_train_begin with "setting an array element with a sequence"
+    tf = tensorflow()
+    rows = [np.arange(n, dtype="float32") for n in (1, 3, 2, 4)]
+    ragged = tf.data.Dataset.from_tensor_slices(
+        (tf.ragged.constant(rows), np.array([0.0, 1.0, 0.0, 1.0], "float32"))).batch(2)
+    with pytest.raises(ValueError, match=r"validation_data: .*RaggedTensor.*padded_batch"):
+        MetricsCallback(["auc"], validation_data=ragged)
+
+    def generator():
+        while True:
+            yield tf.ragged.constant(rows), np.array([0.0, 1.0, 0.0, 1.0], "float32")
+
+    callback = MetricsCallback(["auc"], validation_data=generator(), validation_steps=1)
+    model = binary_classifier()
+    _, _, xv, yv = binary_data
+    with pytest.raises(ValueError, match=r"RaggedTensor.*padded_batch"):
+        model.fit(xv, yv, epochs=1, verbose=0, callbacks=[callback])
