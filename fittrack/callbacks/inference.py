@@ -199,22 +199,19 @@ class Predictor:
         # JAX: batch i + 1 is launched before batch i's results are read (asynchronous
         # dispatch); elsewhere the step returns computed results, and the staged input
         # buffers (TensorFlow) are reused by the next batch: one at a time.
-        ahead = step.backend == "jax"
-        pending: tuple[int, tuple] | None = None
+        ahead = 1 if step.backend == "jax" else 0
+        pending: list[tuple[int, tuple]] = []     # launched, not read yet
         with inference_mode(model):
             step.begin()
             try:
                 for i, batch in enumerate(batched.batches):
-                    launched = step.launch(batch, None if targets is None else targets.batches[i],
-                                           compiled)
-                    if pending is not None:
-                        store(pending[0], step.fetch(pending[1]))
-                    pending = (i, launched)
-                    if not ahead:
-                        store(i, step.fetch(launched))
-                        pending = None
-                if pending is not None:
-                    store(pending[0], step.fetch(pending[1]))
+                    pending.append((i, step.launch(
+                        batch, None if targets is None else targets.batches[i], compiled)))
+                    if len(pending) > ahead:
+                        j, launched = pending.pop(0)
+                        store(j, step.fetch(launched))
+                for j, launched in pending:
+                    store(j, step.fetch(launched))
             finally:
                 step.end()
         assert buffers is not None
