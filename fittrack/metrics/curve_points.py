@@ -37,7 +37,15 @@ from numpy.typing import ArrayLike
 
 from fittrack.metrics import parallel
 from fittrack.metrics.ranking import UndefinedMetricWarning
-from fittrack.metrics.thinning import average_precision_of, roc_auc_of, take, thin
+from fittrack.metrics.task import argmax_rows
+from fittrack.metrics.thinning import (
+    average_precision_of,
+    pr_measure,
+    roc_auc_of,
+    roc_error_bound,
+    take,
+    thin,
+)
 from fittrack.metrics.threshold_counts import Counts, threshold_counts
 
 KINDS = ("roc", "pr", "confusion")
@@ -86,7 +94,7 @@ def _roc(counts: Counts, max_points: int | None) -> dict[str, np.ndarray]:
     if max_points is not None and n > max_points:  # measure: L1 length along the curve
         defined = fps[-1] > 0 and tps[-1] > 0      # then finite and non-decreasing
         curve = take(curve, thin(curve["fpr"] + curve["tpr"], roc_auc_of, curve, max_points,
-                                 checked=defined))
+                                 checked=defined, bound=roc_error_bound))
     return curve
 
 
@@ -114,11 +122,12 @@ def _pr(counts: Counts, max_points: int | None) -> dict[str, np.ndarray]:
     fps, tps, thresholds = counts
     n = len(tps) + 1     # by increasing threshold: the counts reversed, then the last point
     precision, recall, kept_thresholds = np.empty(n), np.empty(n), np.empty(n)
-    predicted = np.add(tps, fps, out=precision[-2::-1])
-    if predicted.min() > 0:
-        np.divide(tps[::-1], predicted[::-1], out=precision[:-1])
+    ratio = np.add(tps, fps)         # by decreasing threshold, then reversed once
+    if ratio.min() > 0:
+        np.divide(tps, ratio, out=ratio)
     else:   # where nothing is predicted (weights), the precision stays 0 (= predicted)
-        np.divide(tps[::-1], predicted[::-1], out=precision[:-1], where=predicted[::-1] != 0)
+        np.divide(tps, ratio, out=ratio, where=ratio != 0)
+    precision[:-1] = ratio[::-1]
     precision[-1] = 1.0
     if tps[-1] == 0:
         warnings.warn("No positive samples: the recall of this PR curve is set to 1 for all "
@@ -131,14 +140,8 @@ def _pr(counts: Counts, max_points: int | None) -> dict[str, np.ndarray]:
     kept_thresholds[-1] = np.inf
     curve = {"precision": precision, "recall": recall, "thresholds": kept_thresholds}
     if max_points is not None and n > max_points:
-        # measure: recall plus the precision's variation (finite and non-decreasing)
-        measure = np.empty(n)
-        measure[0] = 0.0
-        np.subtract(precision[1:], precision[:-1], out=measure[1:])
-        np.abs(measure, out=measure)
-        np.cumsum(measure, out=measure)
-        measure += 1.0 - recall
-        curve = take(curve, thin(measure, average_precision_of, curve, max_points, checked=True))
+        curve = take(curve, thin(pr_measure(precision, recall), average_precision_of, curve,
+                                 max_points, checked=True))
     return curve
 
 
@@ -239,7 +242,7 @@ def curves_for(y_true: np.ndarray, scores: np.ndarray, sample_weight: np.ndarray
         if len(labels) == 2:
             predicted = (s[:, -1] > threshold).astype(np.int64)
         elif predicted is None:
-            predicted = np.argmax(s, axis=1)
+            predicted = argmax_rows(s)
         out["confusion"] = confusion(y, predicted, labels, weights)
     return out
 

@@ -185,16 +185,17 @@ def sortable_bits(scores: np.ndarray) -> np.ndarray | None:
     >>> sortable_bits(np.array([0.5, -2.0, 0.0, -0.0, 3.0])).argsort().tolist()
     [1, 2, 3, 0, 4]
     """
-    if scores.dtype == np.float32:
-        s32 = scores
-        if np.isnan(s32).any():
-            return None
-    else:
+    if scores.dtype != np.float32:
         s32 = scores.astype(np.float32)
         if not np.array_equal(s32, scores):
             return None
-    bits = (s32 + np.float32(0.0)).view(np.uint32)  # -0.0 -> +0.0
-    if not (bits >> np.uint32(31)).any():
+        scores = s32
+    s32 = scores + np.float32(0.0)      # -0.0 -> +0.0 (and a contiguous copy)
+    low = s32.min()
+    if np.isnan(low):                   # the minimum of scores holding NaN is NaN
+        return None
+    bits = s32.view(np.uint32)
+    if low >= 0:
         return bits                     # non-negative: the raw patterns, below 2**31
     bits = bits.astype(np.uint64)
     negative = (bits >> np.uint64(31)) == 1

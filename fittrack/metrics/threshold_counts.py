@@ -50,15 +50,25 @@ def threshold_counts(positive: np.ndarray, scores: np.ndarray,
 
 
 def _packed_counts(bits: np.ndarray, positive: np.ndarray) -> Counts:
-    """Unweighted counts from one ascending sort of ``bits << 1 | label``, read backwards."""
+    """Unweighted counts from one ascending sort of ``bits << 1 | label``: the rows at or
+    above a threshold are those from its group's first row up, so every pass runs
+    forwards over the sorted keys and only the per-threshold arrays are reversed."""
+    one = bits.dtype.type(1)
     keys = np.left_shift(bits, 1, dtype=bits.dtype)   # uint32 bits are below 2**31: no overflow
     np.bitwise_or(keys, positive, out=keys, casting="unsafe")
     keys.sort()
-    keys = keys[::-1]                                  # the highest score first
-    score_bits = keys >> keys.dtype.type(1)
-    idx = np.append(np.flatnonzero(score_bits[1:] != score_bits[:-1]), len(keys) - 1)
-    tps = np.cumsum(keys & keys.dtype.type(1), dtype=np.int64)[idx].astype(np.float64)
-    return 1.0 + idx - tps, tps, _scores_of(score_bits[idx])
+    score_bits = keys >> one
+    last = np.flatnonzero(score_bits[1:] != score_bits[:-1])  # of each group but the top one
+    below = np.cumsum(keys & one, dtype=keys.dtype)   # positives up to each row (< 2**32 rows)
+    starts = np.zeros(len(last) + 1, np.int64)        # each group's first row, ascending
+    np.add(last, 1, out=starts[1:])
+    before = np.zeros(len(starts), np.int64)          # positives below each group
+    before[1:] = below[last]
+    starts, before = starts[::-1], before[::-1]       # the highest threshold first
+    tps = np.subtract(int(below[-1]), before, dtype=np.float64)
+    fps = np.subtract(len(keys), starts, dtype=np.float64)
+    fps -= tps
+    return fps, tps, _scores_of(score_bits[starts])
 
 
 def _scores_of(bits: np.ndarray) -> np.ndarray:
