@@ -98,21 +98,22 @@ def true_labels(y_true: np.ndarray, y_pred: np.ndarray, task: str) -> np.ndarray
     return argmax_rows(y_true.reshape(-1, n_cols))
 
 
-#: rows at most this wide take their arg-max column by column: ``np.argmax`` along a
-#: short last axis pays a call per row (3-7x slower at 3-10 columns, measured)
-NARROW = 16
+#: at least this many rows at most ``NARROW`` wide take their arg-max column by
+#: column: ``np.argmax`` along a short last axis pays a call per row (3-7x slower at
+#: 3-10 columns, measured), the columns' loop a few microseconds per column
+NARROW, MANY_ROWS = 16, 4096
 
 
 def argmax_rows(rows: np.ndarray) -> np.ndarray:
     """``argmax(rows, axis=1)`` (the first of tied maxima, the first NaN of a row), by
     chunks of rows on large data (the temporaries are a few bytes per row); in the
-    narrowest label dtype for rows of up to ``NARROW`` columns and for large data.
+    narrowest label dtype for many rows of up to ``NARROW`` columns and for large data.
 
     >>> argmax_rows(np.array([[0.1, 0.7, 0.7], [np.nan, 2.0, np.nan]])).tolist()
     [1, 0]
     """
     chunks = row_chunks(len(rows))
-    narrow = 1 < rows.shape[1] <= NARROW and rows.dtype.kind in "fiu"
+    narrow = 1 < rows.shape[1] <= NARROW and len(rows) >= MANY_ROWS and rows.dtype.kind in "fiu"
     if len(chunks) == 1 and not narrow:
         return np.argmax(rows, axis=1)
     out = np.empty(len(rows), label_dtype(rows.shape[1]))

@@ -9,7 +9,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from fittrack.metrics import evaluate, resolve_metrics
 from fittrack.metrics.chunks import SMALL
 from fittrack.metrics.curve_points import curves_for
-from fittrack.metrics.task import NARROW, argmax_rows
+from fittrack.metrics.task import MANY_ROWS, NARROW, argmax_rows
 
 SPECIAL = np.array([0.0, -0.0, 1.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 0.5])
 
@@ -30,7 +30,8 @@ def _rows(kind: str, n: int, c: int, rng: np.random.Generator) -> np.ndarray:
 @pytest.mark.parametrize("c", [2, 3, 10, NARROW, NARROW + 1, 40])
 def test_the_arg_max_is_numpys_first_maximum_or_first_nan(kind, c):
     rng = np.random.default_rng(c)
-    for rows in (_rows(kind, 500, c, rng), _rows(kind, 500, c, rng)[:, ::-1], np.empty((0, c))):
+    for rows in (_rows(kind, MANY_ROWS, c, rng), _rows(kind, MANY_ROWS, c, rng)[:, ::-1],
+                 _rows(kind, 500, c, rng), np.empty((0, c))):
         got = argmax_rows(rows)
         assert got.dtype.kind in "iu" and got.shape == (len(rows),)
         np.testing.assert_array_equal(got.astype(np.int64), np.argmax(rows, axis=1))
@@ -47,8 +48,8 @@ def test_large_inputs_are_taken_by_chunks_with_nan_rows_in_any_chunk():
 
 def test_accuracy_f1_and_the_confusion_matrix_on_tied_and_saturated_rows_equal_sklearn():
     rng = np.random.default_rng(1)
-    y = rng.integers(0, 5, 2000)
-    p = np.round(rng.dirichlet(np.ones(5), 2000), 1).astype(np.float32)   # many ties
+    y = rng.integers(0, 5, MANY_ROWS)
+    p = np.round(rng.dirichlet(np.ones(5), MANY_ROWS), 1).astype(np.float32)   # many ties
     p[:100] = 0.0                                                          # all tied: class 0
     p[100:200, 4] = 1.0                                                    # saturated
     predicted = np.argmax(p, axis=1)
