@@ -98,10 +98,10 @@ def _packed_sums(bits: np.ndarray, positive: np.ndarray) -> RankingSums:
     n_pos = tp[:, -1].astype(np.float64)
     # A negative counts the positives ranked above it: the sum of tp over negatives.
     area = tp.sum(axis=1, dtype=np.float64) - n_pos * (n_pos + 1) / 2
-    # Precision at each positive: its rank among positives / its rank overall.
-    row, col = np.nonzero(y)
-    rank = np.arange(1, len(row) + 1) - np.repeat(np.cumsum(n_pos) - n_pos, n_pos.astype(np.int64))
-    ap_sum = _sum_by(row, rank / (col + 1), n_classes)
+    # Precision at each positive: its rank among positives (tp) / its rank overall.
+    at = np.flatnonzero(y)                   # one flat pass (2-D np.nonzero is 5x slower)
+    row = at // n_rows
+    ap_sum = _sum_by(row, tp.reshape(-1)[at] / (at - row * n_rows + 1), n_classes)
     tied = (keys[:, 1:] >> one) == (keys[:, :-1] >> one)
     if tied.any():
         _correct_ties(tied, tp, area, ap_sum)
