@@ -191,7 +191,7 @@ def sortable_bits(scores: np.ndarray) -> np.ndarray | None:
             return None
         scores = s32
     s32 = scores + np.float32(0.0)      # -0.0 -> +0.0 (and a contiguous copy)
-    low = s32.min()
+    low = s32.min(initial=np.inf)       # (no score: +inf)
     if np.isnan(low):                   # the minimum of scores holding NaN is NaN
         return None
     bits = s32.view(np.uint32)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from fittrack.metrics.curves import ranking_sums
+from fittrack.metrics.curves import ranking_sums, sortable_bits
 
 
 @pytest.mark.parametrize("decimals", [1, 2, 6])
@@ -32,3 +32,21 @@ def test_negative_scores_take_the_packed_path_too():
     s = ranking_sums(scores, positive, None)
     assert s.area[0] / (s.n_pos[0] * s.n_neg[0]) == pytest.approx(
         roc_auc_score(positive[:, 0], scores[:, 0]), abs=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_sortable_bits_sort_like_the_scores_and_refuse_nan(dtype):
+    values = np.array([0.5, -2.0, 0.0, -0.0, 3.0, -np.inf, np.inf, 1e-4, -1e-4, 0.25])
+    scores = values.astype(np.float32).astype(dtype)      # exact in float32
+    bits = sortable_bits(scores)
+    assert bits is not None
+    ranked = np.sort(bits)
+    np.testing.assert_array_equal(np.sort(scores)[np.searchsorted(ranked, bits)], scores)
+    assert bits[2] == bits[3]                       # -0.0 ranks with +0.0
+    assert sortable_bits(scores[[0, 2, 3, 4, 9]]).dtype == np.uint32   # no negative score
+    for at in (0, 5, 9):                            # a NaN anywhere (of either sign)
+        with_nan = scores.copy()
+        with_nan[at] = np.nan if at != 5 else -np.nan
+        assert sortable_bits(with_nan) is None
+    assert sortable_bits(np.array([0.1, 0.2])) is None          # not exact in float32
+    assert len(sortable_bits(np.array([], dtype))) == 0
