@@ -93,9 +93,16 @@ def _roc(counts: Counts, max_points: int | None) -> dict[str, np.ndarray]:
              "thresholds": kept_thresholds}
     if max_points is not None and n > max_points:  # measure: L1 length along the curve
         defined = fps[-1] > 0 and tps[-1] > 0      # then finite and non-decreasing
+        rising = _rises(fps) and _rises(tps)       # no negative weight: the bound holds
         curve = take(curve, thin(curve["fpr"] + curve["tpr"], roc_auc_of, curve, max_points,
-                                 checked=defined, bound=roc_error_bound))
+                                 checked=defined, bound=roc_error_bound if rising else None))
     return curve
+
+
+def _rises(counts: np.ndarray) -> bool:
+    """Whether cumulative counts never fall from 0 (they do only with negative weights;
+    the corners fall wherever all the counts do)."""
+    return bool(counts[0] >= 0 and (len(counts) < 2 or np.diff(counts).min() >= 0))
 
 
 def _turns(counts: np.ndarray) -> np.ndarray:
