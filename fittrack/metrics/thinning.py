@@ -19,7 +19,7 @@ TOLERANCE = 1e-3
 _UNIT = 2.0 ** -30
 
 Curve = dict[str, np.ndarray]
-Bound = Callable[[Curve, np.ndarray, np.ndarray], float]
+Bound = Callable[[Curve, np.ndarray], float]
 
 
 def roc_auc_of(curve: Curve) -> float:
@@ -32,8 +32,9 @@ def average_precision_of(curve: Curve) -> float:
     return float(-np.sum(np.diff(curve["recall"]) * curve["precision"][:-1]))
 
 
-def roc_error_bound(curve: Curve, measure: np.ndarray, kept: np.ndarray) -> float:
-    """An upper bound of the trapezoid AUC's change when only ``kept`` is kept.
+def roc_error_bound(curve: Curve, kept: np.ndarray) -> float:
+    """An upper bound of the trapezoid AUC's change when only ``kept`` is kept, for a
+    curve that never falls (no negative sample weight).
 
     Between two kept points the exact curve rises monotonically inside their
     box, so the chord's area is within half the box of the exact area:
@@ -69,10 +70,11 @@ def thin(measure: np.ndarray, score: Callable[[Curve], float], curve: Curve, max
     in ``max_points // 2`` bins of equal measure and the first and last point
     of each bin are kept. The change of ``score`` is then checked: if it moved
     more than ``tolerance``, the bins are halved until it does not (at worst
-    every point is kept). ``bound(curve, measure, kept)``: an upper bound of the
-    change from the kept points alone; when it is within the tolerance (less 1%
-    for rounding) the exact score (a pass over every point) is not computed. ``checked``: the
-    caller knows ``measure`` is finite and non-decreasing (not checked again).
+    every point is kept). ``bound(curve, kept)``: an upper bound of the change
+    from the kept points alone; when it is within the tolerance (less 1% for
+    rounding) the exact score (a pass over every point) is not computed.
+    ``checked``: the caller knows ``measure`` is finite and non-decreasing (not
+    checked again).
 
     Example:
         >>> x = np.linspace(0, 1, 10_001)
@@ -95,7 +97,7 @@ def thin(measure: np.ndarray, score: Callable[[Curve], float], curve: Curve, max
             return np.arange(n)
         edges = measure[0] + (measure[-1] - measure[0]) * (np.arange(1, bins) / bins)
         kept = _sorted_unique(np.searchsorted(measure, edges, side="left"), n)
-        if len(kept) >= n or (_within(bound, curve, measure, kept, tolerance)):
+        if len(kept) >= n or _within(bound, curve, kept, tolerance):
             return kept
         exact = score(curve) if exact is None else exact
         if not abs(score(take(curve, kept)) - exact) > tolerance:  # NaN scores: keep these
@@ -103,10 +105,9 @@ def thin(measure: np.ndarray, score: Callable[[Curve], float], curve: Curve, max
         bins *= 2
 
 
-def _within(bound: Bound | None, curve: Curve, measure: np.ndarray, kept: np.ndarray,
-            tolerance: float) -> bool:
+def _within(bound: Bound | None, curve: Curve, kept: np.ndarray, tolerance: float) -> bool:
     """Whether ``bound`` proves the change within the tolerance (less 1% for rounding)."""
-    return bound is not None and bound(curve, measure, kept) <= 0.99 * tolerance
+    return bound is not None and bound(curve, kept) <= 0.99 * tolerance
 
 
 def _sorted_unique(first: np.ndarray, n: int) -> np.ndarray:
