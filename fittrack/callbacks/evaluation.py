@@ -22,8 +22,9 @@ from fittrack.callbacks.inference import Predicted
 from fittrack.callbacks.outputs import OutputPlan
 from fittrack.callbacks.problems import path_index
 from fittrack.metrics import EvalContext, MetricError
-from fittrack.metrics.curve_points import curves_for
+from fittrack.metrics.curve_points import curves_and_sums
 from fittrack.metrics.evaluate import OnError, evaluate_context
+from fittrack.metrics.ranking import adopt_class_sums
 from fittrack.metrics.rows import unmasked_rows
 from fittrack.notices import FittrackRuntimeWarning
 
@@ -142,8 +143,10 @@ def curves_of(plan: OutputPlan, chunks: list[Chunk], role: str, kinds: list[str]
             # the metrics' arg-max of the outputs (computed once), for the confusion matrix
             predicted = ctx.pred_argmax.reshape(-1) if "confusion" in kinds and \
                 ctx.task == "multiclass" else None
-            out[o.name] = curves_for(ctx.true_labels, scores, ctx.weights, ctx.n_classes, kinds,
-                                     predicted=predicted)
+            out[o.name], sums = curves_and_sums(ctx.true_labels, scores, ctx.weights,
+                                                ctx.n_classes, kinds, predicted=predicted)
+            if sums is not None:     # the AUC metrics read them instead of sorting again
+                adopt_class_sums(ctx, sums)
         except (ValueError, TypeError) as err:
             warnings.warn(f"No curves for {role}{f' output {o.name!r}' if o.name else ''} at "
                           f"this epoch: {err}.", FittrackRuntimeWarning, stacklevel=2)

@@ -156,8 +156,10 @@ class Evaluator:
         if not self.curve_kinds:
             return metric_values(self.plan, chunks, s.prefix, s.role, s.where), None
         contexts = output_contexts(self.plan, chunks, s.role)   # shared by both
+        # the curves first: the AUC metrics then read the sums of their sorts
+        curves = curves_of(self.plan, chunks, s.role, self.curve_kinds, contexts=contexts)
         return (metric_values(self.plan, chunks, s.prefix, s.role, s.where, contexts=contexts),
-                curves_of(self.plan, chunks, s.role, self.curve_kinds, contexts=contexts))
+                curves)
 
     def evaluate_monitors(self, group: MonitorGroup, model: Any) -> dict[str, float]:
         """The batch-level values on the monitor subsets."""

@@ -36,6 +36,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from fittrack.metrics import parallel
+from fittrack.metrics.confusion import confusion
+from fittrack.metrics.curves import RankingSums, curve_sums
 from fittrack.metrics.ranking import UndefinedMetricWarning
 from fittrack.metrics.task import argmax_rows
 from fittrack.metrics.thinning import (
@@ -170,39 +172,6 @@ def _floats(scores: ArrayLike) -> np.ndarray:
     return array if array.dtype == np.float32 else array.astype(np.float64)
 
 
-def confusion(y_true: ArrayLike, y_pred: ArrayLike, labels: ArrayLike,
-              sample_weight: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """``matrix`` (rows = true class, columns = predicted class, in ``labels`` order) and
-    ``labels``; equal to ``sklearn.metrics.confusion_matrix(..., labels=labels)``.
-
-    Example:
-        >>> confusion([0, 1, 2, 2], [0, 2, 2, 1], labels=[0, 1, 2])["matrix"].tolist()
-        [[1, 0, 0], [0, 0, 1], [0, 1, 1]]
-    """
-    classes = np.asarray(labels, dtype=np.int64)
-    rows, true_known = _positions(classes, np.asarray(y_true))
-    cols, pred_known = _positions(classes, np.asarray(y_pred))
-    known = true_known & pred_known  # rows of other classes are left out, as in scikit-learn
-    weights = None if sample_weight is None else \
-        np.asarray(sample_weight, dtype=np.float64).reshape(-1)[known]
-    n = len(classes)
-    counts = np.bincount(rows[known] * n + cols[known], weights=weights, minlength=n * n)
-    return {"matrix": counts.reshape(n, n).astype(np.int64 if weights is None else np.float64),
-            "labels": classes}
-
-
-def _positions(labels: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The position in ``labels`` of each value, and whether the value is a label."""
-    values = np.asarray(values).reshape(-1)
-    if values.dtype.kind in "iu" and len(values) and np.array_equal(labels, np.arange(len(labels))):
-        low, high = values.min(), values.max()      # labels 0..n-1: a value is its position
-        if low >= 0 and high < len(labels):
-            return values, np.ones(len(values), bool)
-    order = np.argsort(labels)
-    at = order[np.minimum(np.searchsorted(labels[order], values), len(labels) - 1)]
-    return at, labels[at] == values
-
-
 def curves_for(y_true: np.ndarray, scores: np.ndarray, sample_weight: np.ndarray | None = None,
                n_classes: int | None = None, kinds: Sequence[str] = KINDS, *,
                max_points: int | None = MAX_POINTS, threshold: float = 0.5,
@@ -227,6 +196,25 @@ def curves_for(y_true: np.ndarray, scores: np.ndarray, sample_weight: np.ndarray
         ``{"roc": {fpr, tpr, thresholds, class}, "pr": {precision, recall,
         thresholds, class}, "confusion": {matrix, labels}}`` for the kinds asked.
     """
+    return curves_and_sums(y_true, scores, sample_weight, n_classes, kinds, max_points=max_points,
+                           threshold=threshold, predicted=predicted)[0]
+
+
+def curves_and_sums(y_true: np.ndarray, scores: np.ndarray,
+                    sample_weight: np.ndarray | None = None, n_classes: int | None = None,
+                    kinds: Sequence[str] = KINDS, *, max_points: int | None = MAX_POINTS,
+                    threshold: float = 0.5, predicted: np.ndarray | None = None
+                    ) -> tuple[dict[str, dict[str, np.ndarray]], RankingSums | None]:
+    """:func:`curves_for`'s curves, and the ranking sums of each class (binary: of
+    the positive class) read off the same counts before any thinning: what ROC AUC
+    and average precision need, without sorting the scores again (None when no
+    ROC or PR curve is asked).
+
+    >>> y, s = np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8])
+    >>> sums = curves_and_sums(y, s, kinds=["roc"])[1]
+    >>> sums.area / (sums.n_pos * sums.n_neg)
+    array([0.75])
+    """
     unknown = [kind for kind in kinds if kind not in KINDS]
     if unknown:
         raise ValueError(f"Unknown curve kind(s) {unknown}; expected some of {list(KINDS)}.")
@@ -236,22 +224,25 @@ def curves_for(y_true: np.ndarray, scores: np.ndarray, sample_weight: np.ndarray
         np.asarray(sample_weight, dtype=np.float64).reshape(-1)
     ranked = [kind for kind in ("roc", "pr") if kind in kinds]
 
-    def curves_of(column: tuple[int, np.ndarray]) -> list[dict[str, np.ndarray]]:
-        label, scores_of_class = column    # one sort, two curves
+    def curves_of(column: tuple[int, np.ndarray]) -> tuple[list, tuple[float, ...]]:
+        label, scores_of_class = column    # one sort, two curves and the sums
         counts = threshold_counts(*_binary_inputs(y == label, scores_of_class, weights))
-        return [(_roc if kind == "roc" else _pr)(counts, max_points) for kind in ranked]
+        return ([(_roc if kind == "roc" else _pr)(counts, max_points) for kind in ranked],
+                curve_sums(*counts[:2]))
 
     per_class = parallel.parallel_map(curves_of, columns if ranked else [], elements=s.size,
                                       threads_from=THREADS_FROM)
-    out = {kind: _concat([(label, curves[k]) for (label, _), curves in zip(columns, per_class)])
-           for k, kind in enumerate(ranked)}
+    out = {kind: _concat([(label, curves[k]) for (label, _), (curves, _) in
+                          zip(columns, per_class)]) for k, kind in enumerate(ranked)}
+    sums = RankingSums(*(np.array(v, dtype=np.float64) for v in
+                         zip(*(class_sums for _, class_sums in per_class)))) if ranked else None
     if "confusion" in kinds:
         if len(labels) == 2:
             predicted = (s[:, -1] > threshold).astype(np.int64)
         elif predicted is None:
             predicted = argmax_rows(s)
         out["confusion"] = confusion(y, predicted, labels, weights)
-    return out
+    return out, sums
 
 
 def _classes(y_true: np.ndarray, scores: np.ndarray, n_classes: int | None

@@ -67,7 +67,7 @@ def ranking_sums(scores: np.ndarray, positive: np.ndarray,
                                         np.float32 if exact else np.float64))
     if scores.size > VECTORIZED and float32_exact(scores):
         return RankingSums(*weighted_sums(scores, positive, weights))
-    sums = [_curve_sums(*binary_curve(scores[:, c], positive_column(positive, c), weights))
+    sums = [curve_sums(*binary_curve(scores[:, c], positive_column(positive, c), weights))
             for c in range(scores.shape[1])]
     return RankingSums(*(np.array(v, dtype=np.float64) for v in zip(*sums)))
 
@@ -137,7 +137,11 @@ def _sum_by(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(index, weights=values, minlength=n).astype(np.float64, copy=False)
 
 
-def _curve_sums(fps: np.ndarray, tps: np.ndarray) -> tuple[float, float, float, float]:
+def curve_sums(fps: np.ndarray, tps: np.ndarray) -> tuple[float, float, float, float]:
+    """``(n_pos, n_neg, area, ap_sum)`` of cumulative counts at each distinct threshold
+    (highest first): the trapezoid area under the unnormalised ROC curve and the sum of
+    precision times positives gained. Unweighted counts give the area exactly (sums of
+    integers); the AP sum may differ from a rank-ordered sum in its last bits."""
     n_pos, n_neg = tps[-1], fps[-1]
     fps_prev, tps_prev = np.append(0.0, fps[:-1]), np.append(0.0, tps[:-1])
     area = float(np.sum((fps - fps_prev) * (tps + tps_prev)) / 2.0)

@@ -40,6 +40,18 @@ def class_sums(ctx: EvalContext) -> RankingSums:
     return ctx.memo("ranking_sums", build)
 
 
+def adopt_class_sums(ctx: EvalContext, sums: RankingSums) -> None:
+    """Let :func:`class_sums` use the sums read off the curves' counts (one sort per
+    class instead of two) when they rank the same scores alike: outputs that are
+    probabilities (with logits the curves rank the rounded probabilities, the AUC
+    the logits or log-odds) and no sample weights (weighted sums add in another
+    order). The ROC areas are the same numbers; an AP sum may differ in its last bits."""
+    n_columns = 1 if ctx.task == "binary" else ctx.y_pred_given.shape[-1]
+    if not ctx.problem.logits and ctx.weights is None and \
+            ctx.task in ("binary", "multiclass") and len(sums.area) == n_columns:
+        ctx.memo("ranking_sums", lambda: sums)
+
+
 def _softmax_scores(ctx: EvalContext) -> bool:
     """Whether the scores come from the softmax of logits (not the outputs themselves)."""
     return ctx.problem.logits and ctx.task != "multilabel" and ctx.y_pred_given.shape[-1] > 1

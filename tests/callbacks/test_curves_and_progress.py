@@ -81,3 +81,41 @@ def test_a_long_evaluation_shows_a_progress_line_when_keras_does(binary_data, ca
     model.fit(x, y, epochs=1, verbose=verbose, callbacks=[cb])
     out = capsys.readouterr().out
     assert ("fittrack: evaluating validation_data 4/4 batches" in out) == bool(verbose)
+
+
+@pytest.mark.parametrize("form, weighted, sorts_again", [
+    ("softmax", False, False),     # the AUC metrics read the curves' sums
+    ("sigmoid", False, False),
+    ("softmax", True, True),       # weighted: the metrics sum on their own
+    ("logits", False, True),       # logits: the metrics rank the log-odds, not the probabilities
+])
+def test_auc_beside_the_curves_equals_scikit_learn(form, weighted, sorts_again, binary_data,
+                                                   multiclass_data, monkeypatch):
+    from fittrack.metrics import ranking
+    sorts = []
+    for name in ("ranking_sums", "sorted_sums"):
+        original = getattr(ranking, name)
+        monkeypatch.setattr(ranking, name, lambda *a, _f=original, **k: sorts.append(1) or
+                            _f(*a, **k))
+    x, y, xv, yv = binary_data if form == "sigmoid" else multiclass_data
+    wv = np.random.default_rng(2).uniform(0.1, 3.0, len(yv)) if weighted else None
+    keras.utils.set_random_seed(0)
+    units, activation = (1, "sigmoid") if form == "sigmoid" else \
+        (4, None if form == "logits" else "softmax")
+    model = keras.Sequential([keras.Input((x.shape[1],)), keras.layers.Dense(units, activation)])
+    model.compile("adam", "binary_crossentropy" if form == "sigmoid" else
+                  keras.losses.SparseCategoricalCrossentropy(from_logits=form == "logits"))
+    val = (xv, yv) if wv is None else (xv, yv, wv)
+    cb = MetricsCallback(["auc", "pr_auc"], validation_data=val, curves=True)
+    probe = EvalProbe(val=val)
+    forget = keras.callbacks.LambdaCallback(on_epoch_begin=lambda *_: sorts.clear())
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[forget, cb, probe])
+    assert bool(sorts) == sorts_again          # at the last epoch's end (not the checks')
+    for epoch, preds in enumerate(probe.preds):
+        p = preds["val"].astype(np.float64)
+        p = softmax(p, axis=1) if form == "logits" else p[:, 0] if form == "sigmoid" else p
+        onehot = yv if form == "sigmoid" else np.eye(4)[yv]
+        auc = skm.roc_auc_score(onehot, p, sample_weight=wv)
+        ap = skm.average_precision_score(onehot, p, sample_weight=wv)
+        np.testing.assert_allclose(cb.history["val_auc"][epoch], auc, rtol=1e-12)
+        np.testing.assert_allclose(cb.history["val_pr_auc"][epoch], ap, rtol=1e-12)

@@ -17,6 +17,7 @@ from sklearn.metrics import (
 
 from fittrack.metrics import UndefinedMetricWarning, curve_points, parallel
 from fittrack.metrics.curve_points import confusion, curves_for, pr_points, roc_points
+from fittrack.metrics.curves import ranking_sums
 from fittrack.metrics.thinning import average_precision_of, roc_auc_of
 
 
@@ -270,3 +271,35 @@ def test_the_confusion_matrix_takes_the_predicted_classes_when_given():
     np.testing.assert_array_equal(given, confusion_matrix(y, predicted, labels=[0, 1, 2]))
     np.testing.assert_array_equal(default, confusion_matrix(y, np.argmax(s, 1), labels=[0, 1, 2]))
     assert not np.array_equal(given, default)
+
+
+@pytest.mark.parametrize("n_classes", [2, 5])
+@pytest.mark.parametrize("dtype, decimals", [(np.float32, None), (np.float32, 2),
+                                             (np.float64, 3), (np.float16, None)])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_the_sums_beside_the_curves_give_scikit_learns_auc_and_ap(n_classes, dtype, decimals,
+                                                                  weighted):
+    rng = np.random.default_rng(n_classes)
+    n = 3000
+    raw = rng.normal(size=(n, n_classes)) * 2
+    p = np.exp(raw) / np.exp(raw).sum(1, keepdims=True)
+    p = (np.round(p, decimals) if decimals is not None else p).astype(dtype)
+    y = np.argmax(raw + rng.normal(size=(n, n_classes)) * 2, axis=1)
+    w = rng.uniform(0.5, 2.0, n) if weighted else None
+    scores = p[:, 1] if n_classes == 2 else p
+    curves, sums = curve_points.curves_and_sums(y, scores, w, n_classes, max_points=50)
+    np.testing.assert_array_equal(curves["roc"]["fpr"], curves_for(y, scores, w, n_classes,
+                                                                  max_points=50)["roc"]["fpr"])
+    onehot = (y == 1)[:, None] if n_classes == 2 else np.eye(n_classes)[y]
+    columns = p[:, 1:] if n_classes == 2 else p
+    for c in range(onehot.shape[1]):
+        auc = roc_auc_score(onehot[:, c], columns[:, c], sample_weight=w)
+        ap = average_precision_score(onehot[:, c], columns[:, c], sample_weight=w)
+        np.testing.assert_allclose(sums.area[c] / (sums.n_pos[c] * sums.n_neg[c]), auc,
+                                   rtol=1e-12)
+        np.testing.assert_allclose(sums.ap_sum[c] / sums.n_pos[c], ap, rtol=1e-12)
+    if not weighted:     # the ROC areas are the rank-ordered sums' numbers, bit for bit
+        ranked = ranking_sums(columns, y[:, None] == 1 if n_classes == 2 else y, None)
+        np.testing.assert_array_equal(sums.area, ranked.area)
+        np.testing.assert_array_equal(sums.n_pos, ranked.n_pos)
+    assert curve_points.curves_and_sums(y, scores, w, n_classes, kinds=["confusion"])[1] is None
