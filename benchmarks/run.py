@@ -12,7 +12,9 @@ Usage:
 With no benchmark named, all of them run. The figures are ratios against a
 reference measured in the same process (see each script's docstring).
 ``memory`` and ``metrics`` measure the pure-NumPy metrics: they run once, in
-their own process, whatever the backends.
+their own process, whatever the backends. The machine is printed first
+(``machine.py``: the CPU, NumPy's version and how fast it sorts, which the
+ranking metrics' figures follow).
 """
 
 from __future__ import annotations
@@ -89,6 +91,8 @@ def main() -> None:
     parser.add_argument("--backends", default="jax,tensorflow,torch")
     args = parser.parse_args()
     which = args.which or [*SCRIPTS, *ONCE, "store"]
+    # the machine first: the ranking metrics' figures follow NumPy's sort (machine.py)
+    subprocess.run([sys.executable, os.path.join(HERE, "machine.py")], check=False)
     for name in which:
         if name == "store":
             subprocess.run([sys.executable, os.path.join(HERE, "bench_store.py")], check=False)
