@@ -140,8 +140,9 @@ def _sum_by(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
 def curve_sums(fps: np.ndarray, tps: np.ndarray) -> tuple[float, float, float, float]:
     """``(n_pos, n_neg, area, ap_sum)`` of cumulative counts at each distinct threshold
     (highest first): the trapezoid area under the unnormalised ROC curve and the sum of
-    precision times positives gained. Unweighted counts give the area exactly (sums of
-    integers); the AP sum may differ from a rank-ordered sum in its last bits."""
+    precision times positives gained. Unweighted counts give the area exactly while
+    ``2 * n_pos * n_neg < 2**53`` (float sums of integers); the AP sum may differ from a
+    rank-ordered sum in its last bits."""
     n_pos, n_neg = tps[-1], fps[-1]
     fps_prev, tps_prev = np.append(0.0, fps[:-1]), np.append(0.0, tps[:-1])
     area = float(np.sum((fps - fps_prev) * (tps + tps_prev)) / 2.0)

@@ -28,6 +28,10 @@ from fittrack.metrics.curves import RankingSums, ranking_sums
 from fittrack.metrics.probabilities import log_odds
 from fittrack.metrics.sorted_ranks import sorted_sums
 
+#: below this many (positive, negative) pairs a float64 sum of the curves' integer
+#: counts gives the ROC area exactly
+EXACT_PAIRS = 2.0**52
+
 
 def class_sums(ctx: EvalContext) -> RankingSums:
     """Every class's ranking sums (one class for a binary problem), cached on the context."""
@@ -45,10 +49,13 @@ def adopt_class_sums(ctx: EvalContext, sums: RankingSums) -> None:
     class instead of two) when they rank the same scores alike: outputs that are
     probabilities (with logits the curves rank the rounded probabilities, the AUC
     the logits or log-odds) and no sample weights (weighted sums add in another
-    order). The ROC areas are the same numbers; an AP sum may differ in its last bits."""
+    order). The ROC areas are the same numbers (float sums of integers, exact while
+    twice the area, at most ``2 * n_pos * n_neg``, stays below ``2**53``: larger sets
+    sort again); an AP sum may differ in its last bits."""
     n_columns = 1 if ctx.task == "binary" else ctx.y_pred_given.shape[-1]
     if not ctx.problem.logits and ctx.weights is None and \
-            ctx.task in ("binary", "multiclass") and len(sums.area) == n_columns:
+            ctx.task in ("binary", "multiclass") and len(sums.area) == n_columns and \
+            bool(np.all(sums.n_pos * sums.n_neg < EXACT_PAIRS)):
         ctx.memo("ranking_sums", lambda: sums)
 
 

@@ -50,3 +50,21 @@ def test_sortable_bits_sort_like_the_scores_and_refuse_nan(dtype):
         assert sortable_bits(with_nan) is None
     assert sortable_bits(np.array([0.1, 0.2])) is None          # not exact in float32
     assert len(sortable_bits(np.array([], dtype))) == 0
+
+
+def test_sums_of_the_curves_are_adopted_only_where_their_areas_are_exact():
+    """The curves' areas are float sums of integers: exact below 2**52 pairs, so larger
+    sets (about 1.3e8 balanced rows) keep the AUC's own exact sort."""
+    from fittrack.metrics.context import EvalContext
+    from fittrack.metrics.curves import RankingSums
+    from fittrack.metrics.ranking import EXACT_PAIRS, adopt_class_sums, roc_auc
+
+    y, p = np.array([0, 1, 1, 0]), np.array([0.2, 0.9, 0.4, 0.6], np.float32)
+    for n_pos, adopted in ((2.0**26 - 1, True), (2.0**26, False)):
+        ctx = EvalContext(y, p)
+        fake = RankingSums(np.array([n_pos]), np.array([2.0**26]), np.array([1.0]),
+                           np.array([1.0]))
+        assert (fake.n_pos * fake.n_neg < EXACT_PAIRS)[0] == adopted
+        adopt_class_sums(ctx, fake)
+        expected = 1.0 / (n_pos * 2.0**26) if adopted else roc_auc_score(y, p)
+        assert roc_auc(ctx) == expected
