@@ -24,7 +24,7 @@ from fittrack.callbacks.problems import path_index
 from fittrack.metrics import EvalContext, MetricError
 from fittrack.metrics.curve_points import curves_and_sums
 from fittrack.metrics.evaluate import OnError, evaluate_context
-from fittrack.metrics.ranking import adopt_class_sums
+from fittrack.metrics.ranking import adopt_class_sums, wants_curve_sums
 from fittrack.metrics.rows import unmasked_rows
 from fittrack.notices import FittrackRuntimeWarning
 
@@ -144,7 +144,8 @@ def curves_of(plan: OutputPlan, chunks: list[Chunk], role: str, kinds: list[str]
             predicted = ctx.pred_argmax.reshape(-1) if "confusion" in kinds and \
                 ctx.task == "multiclass" else None
             out[o.name], sums = curves_and_sums(ctx.true_labels, scores, ctx.weights,
-                                                ctx.n_classes, kinds, predicted=predicted)
+                                                ctx.n_classes, kinds, predicted=predicted,
+                                                with_sums=wants_curve_sums(ctx, o.specs))
             if sums is not None:     # the AUC metrics read them instead of sorting again
                 adopt_class_sums(ctx, sums)
         except (ValueError, TypeError) as err:

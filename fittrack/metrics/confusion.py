@@ -1,9 +1,5 @@
-"""Confusion matrices in pure NumPy, equal to scikit-learn's ``confusion_matrix``.
-
-Example:
-    >>> confusion([0, 1, 2, 2], [0, 2, 2, 1], labels=[0, 1, 2])["matrix"].tolist()
-    [[1, 0, 0], [0, 0, 1], [0, 1, 1]]
-"""
+"""Confusion matrices in pure NumPy, equal to scikit-learn's ``confusion_matrix``
+(the example is :func:`confusion`'s)."""
 
 from __future__ import annotations
 

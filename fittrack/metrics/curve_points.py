@@ -197,18 +197,19 @@ def curves_for(y_true: np.ndarray, scores: np.ndarray, sample_weight: np.ndarray
         thresholds, class}, "confusion": {matrix, labels}}`` for the kinds asked.
     """
     return curves_and_sums(y_true, scores, sample_weight, n_classes, kinds, max_points=max_points,
-                           threshold=threshold, predicted=predicted)[0]
+                           threshold=threshold, predicted=predicted, with_sums=False)[0]
 
 
 def curves_and_sums(y_true: np.ndarray, scores: np.ndarray,
                     sample_weight: np.ndarray | None = None, n_classes: int | None = None,
                     kinds: Sequence[str] = KINDS, *, max_points: int | None = MAX_POINTS,
-                    threshold: float = 0.5, predicted: np.ndarray | None = None
+                    threshold: float = 0.5, predicted: np.ndarray | None = None,
+                    with_sums: bool = True
                     ) -> tuple[dict[str, dict[str, np.ndarray]], RankingSums | None]:
     """:func:`curves_for`'s curves, and the ranking sums of each class (binary: of
     the positive class) read off the same counts before any thinning: what ROC AUC
     and average precision need, without sorting the scores again (None when no
-    ROC or PR curve is asked).
+    ROC or PR curve is asked, or ``with_sums`` is False).
 
     >>> y, s = np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8])
     >>> sums = curves_and_sums(y, s, kinds=["roc"])[1]
@@ -224,18 +225,19 @@ def curves_and_sums(y_true: np.ndarray, scores: np.ndarray,
         np.asarray(sample_weight, dtype=np.float64).reshape(-1)
     ranked = [kind for kind in ("roc", "pr") if kind in kinds]
 
-    def curves_of(column: tuple[int, np.ndarray]) -> tuple[list, tuple[float, ...]]:
-        label, scores_of_class = column    # one sort, two curves and the sums
+    def curves_of(column: tuple[int, np.ndarray]) -> tuple[list, tuple[float, ...] | None]:
+        label, scores_of_class = column    # one sort, two curves (and the sums)
         counts = threshold_counts(*_binary_inputs(y == label, scores_of_class, weights))
         return ([(_roc if kind == "roc" else _pr)(counts, max_points) for kind in ranked],
-                curve_sums(*counts[:2]))
+                curve_sums(*counts[:2]) if with_sums else None)
 
     per_class = parallel.parallel_map(curves_of, columns if ranked else [], elements=s.size,
                                       threads_from=THREADS_FROM)
     out = {kind: _concat([(label, curves[k]) for (label, _), (curves, _) in
                           zip(columns, per_class)]) for k, kind in enumerate(ranked)}
     sums = RankingSums(*(np.array(v, dtype=np.float64) for v in
-                         zip(*(class_sums for _, class_sums in per_class)))) if ranked else None
+                         zip(*(class_sums for _, class_sums in per_class)))) \
+        if ranked and with_sums else None
     if "confusion" in kinds:
         if len(labels) == 2:
             predicted = (s[:, -1] > threshold).astype(np.int64)

@@ -19,6 +19,8 @@ Example:
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -44,19 +46,32 @@ def class_sums(ctx: EvalContext) -> RankingSums:
     return ctx.memo("ranking_sums", build)
 
 
+def wants_curve_sums(ctx: EvalContext, specs: Sequence[Any]) -> bool:
+    """Whether the curves of ``ctx`` should also give their ranking sums: a metric among
+    ``specs`` reads them (``auc``, ``pr_auc``) and :func:`adopt_class_sums` can take them."""
+    return any(getattr(spec, "compute", None) in (roc_auc, average_precision)
+               for spec in specs) and _ranks_as_curves(ctx)
+
+
 def adopt_class_sums(ctx: EvalContext, sums: RankingSums) -> None:
     """Let :func:`class_sums` use the sums read off the curves' counts (one sort per
-    class instead of two) when they rank the same scores alike: outputs that are
-    probabilities (with logits the curves rank the rounded probabilities, the AUC
-    the logits or log-odds) and no sample weights (weighted sums add in another
-    order). The ROC areas are the same numbers (float sums of integers, exact while
-    twice the area, at most ``2 * n_pos * n_neg``, stays below ``2**53``: larger sets
-    sort again); an AP sum may differ in its last bits."""
+    class instead of two) when they rank the same scores alike (:func:`_ranks_as_curves`)
+    and hold one class per column the metrics rank. The ROC areas are the same numbers
+    (float sums of integers, exact while twice the area, at most ``2 * n_pos * n_neg``,
+    stays below ``2**53``: larger sets sort again); an AP sum may differ in its last bits."""
     n_columns = 1 if ctx.task == "binary" else ctx.y_pred_given.shape[-1]
-    if not ctx.problem.logits and ctx.weights is None and \
-            ctx.task in ("binary", "multiclass") and len(sums.area) == n_columns and \
+    if _ranks_as_curves(ctx) and len(sums.area) == n_columns and \
             bool(np.all(sums.n_pos * sums.n_neg < EXACT_PAIRS)):
         ctx.memo("ranking_sums", lambda: sums)
+
+
+def _ranks_as_curves(ctx: EvalContext) -> bool:
+    """Whether :func:`class_sums` ranks the scores the curves rank, alike: outputs that
+    are probabilities (with logits the curves rank the rounded probabilities, the AUC
+    the logits or log-odds), no sample weights (weighted sums add in another order), a
+    binary or multi-class task."""
+    return not ctx.problem.logits and ctx.weights is None and \
+        ctx.task in ("binary", "multiclass")
 
 
 def _softmax_scores(ctx: EvalContext) -> bool:
