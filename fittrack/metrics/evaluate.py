@@ -6,6 +6,13 @@ metrics need are computed once. Vector results become one key per element
 keys), with one warning; with ``on_error="nan"`` a metric that raises is
 recorded as NaN with a warning instead of stopping a run.
 
+Two datasets may be evaluated at once, on two threads (the callback's
+overlap). Python's ``warnings.catch_warnings`` changes process-wide state:
+the quiet stand-in computation of NaN values and the non-finite warnings
+take one lock, so that two threads never interleave their filter changes
+(which could leave every later warning ignored) and no dataset's non-finite
+warning is swallowed by another's quiet window.
+
 Example:
     >>> import numpy as np
     >>> from fittrack.metrics import resolve_metrics
@@ -16,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -39,6 +47,9 @@ class NonFinitePredictionWarning(FittrackWarning):
 class NonFiniteTargetWarning(FittrackWarning):
     """Targets or sample weights hold NaN or infinite values; the metrics are recorded as NaN."""
 
+
+#: held while warnings are silenced (process-wide) or a non-finite warning is given
+_WARNINGS_LOCK = threading.RLock()   # re-entrant: a metric may call evaluate itself
 
 #: what a failing metric does: raise a MetricError, or give NaN with a warning
 OnError = Literal["raise", "nan"]
@@ -94,10 +105,11 @@ def _stand_in(ctx: EvalContext, specs: Sequence[MetricSpec], prefix: str,
     if not bad:
         return None
     keys = ", ".join(prefix + s.name for s in specs)
-    for what, category in bad:
-        subject = "The model's predictions" if what == "predictions" else f"The {what}"
-        warnings.warn(f"{subject} on {where} contain NaN or infinite values; {keys} are "
-                      "recorded as NaN.", category, stacklevel=3)
+    with _WARNINGS_LOCK:    # not inside another thread's quiet window (see the module)
+        for what, category in bad:
+            subject = "The model's predictions" if what == "predictions" else f"The {what}"
+            warnings.warn(f"{subject} on {where} contain NaN or infinite values; {keys} are "
+                          "recorded as NaN.", category, stacklevel=3)
     zero = lambda a: None if a is None else np.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0)  # noqa: E731
     return EvalContext(zero(ctx.y_true_given), zero(ctx.y_pred_given), zero(ctx.sample_weight),
                        problem=ctx.problem)
@@ -106,7 +118,7 @@ def _stand_in(ctx: EvalContext, specs: Sequence[MetricSpec], prefix: str,
 def _nan_like(spec: MetricSpec, shape_ctx: EvalContext) -> Any:
     """NaN in the shape ``spec`` gives on ``shape_ctx`` (finite stand-in inputs)."""
     try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
+        with _WARNINGS_LOCK, warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             shape = np.shape(as_result(spec.compute(spec.context_for(shape_ctx))))
     except Exception:

@@ -227,3 +227,40 @@ def test_non_finite_predictions_keep_the_keys_of_vector_metrics():
     assert list(logs) == list(finite)
     assert len(logs) == case.n_classes + 1
     assert all(np.isnan(v) for v in logs.values())
+
+
+def test_two_threads_with_non_finite_predictions_keep_every_warning_and_the_filters():
+    """The callback evaluates two datasets at once (its overlap): one thread's quiet stand-in
+    computation must neither swallow the other's warning nor leave the filters changed."""
+    import sys
+    import threading
+
+    case = CASES["multiclass"]
+    p = case.p.copy()
+    p[0, 0] = np.nan
+    specs = resolve_metrics(["acc", "auc", "f1", "log_loss"])
+    rounds, results = 100, []
+
+    def work(where):
+        for _ in range(rounds):
+            results.append(evaluate(specs, case.y, p, where=where))
+
+    interval = sys.getswitchinterval()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        filters = list(warnings.filters)
+        sys.setswitchinterval(1e-6)          # threads switch as often as they can
+        try:
+            threads = [threading.Thread(target=work, args=(f"set {i}",)) for i in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        finally:
+            sys.setswitchinterval(interval)
+        assert warnings.filters == filters
+    assert len(results) == 2 * rounds
+    assert all(np.isnan(v) for logs in results for v in logs.values())
+    relevant = [c for c in caught if issubclass(c.category, NonFinitePredictionWarning)]
+    for i in range(2):
+        assert sum(f"set {i}" in str(c.message) for c in relevant) == rounds
