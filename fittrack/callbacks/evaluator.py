@@ -114,7 +114,7 @@ class Evaluator:
         self._tell_if_loss_unreadable(model)
         pending: list[tuple[str, Any, dict[str, float]]] = []   # (key, result(), loss)
         with Overlap(overlap_allowed(self.plan)) as overlap:   # metrics beside the next set
-            for s in sets:
+            for i, s in enumerate(sets):
                 if progress is not None:
                     progress.start(s.role, s.n_batches)
                 try:
@@ -131,7 +131,8 @@ class Evaluator:
                         progress.finish()
                 loss = loss_values(self.plan, self.losses, chunks, s.prefix, s.role, s.where)
                 size = sum(p.size for c in chunks for _, p in c.predicted.outputs)
-                pending.append((s.key, overlap.run(self._numpy_part, chunks, s, size=size), loss))
+                pending.append((s.key, overlap.run(self._numpy_part, chunks, s, size=size,
+                                                   last=i == len(sets) - 1), loss))
             values: dict[str, float] = {}
             curves: dict[str, dict] = {}
             for key, result, loss in pending:

@@ -4,6 +4,11 @@ An evaluation predicts the training set, then the validation set. The
 inference (XLA, TensorFlow or PyTorch kernels) and the metrics (NumPy sorts
 and scans) both release the GIL, so on a machine with two cores or more the
 training set's metrics are computed while the validation set is predicted.
+The last dataset's metrics have no inference left to overlap: they are
+computed on the calling thread as soon as it is predicted, beside the earlier
+datasets' metrics if those are still running, rather than queued behind them
+(the training set's metrics can outlast the validation set's prediction).
+Their errors are raised in the datasets' order either way.
 Only NumPy work goes to that thread: the built-in metrics and the curves. The
 loss (which may call the Keras loss object), user functions, scikit-learn
 callables and Keras metric objects stay on the calling thread, as does all of
@@ -21,7 +26,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from fittrack.metrics.parallel import threads
@@ -57,14 +62,21 @@ class Overlap:
             self._pool.shutdown(wait=True)   # nothing outlives the evaluation
             self._pool = None
 
-    def run(self, fn: Callable[..., R], *args: Any, size: int = OVERLAP_FROM
-            ) -> Callable[[], R]:
-        """Start ``fn(*args)``, on the second thread when enabled and ``size`` (the
-        predictions' elements) is large enough to gain from it; the returned function
-        gives its result (or raises its error)."""
+    def run(self, fn: Callable[..., R], *args: Any, size: int = OVERLAP_FROM,
+            last: bool = False) -> Callable[[], R]:
+        """Start ``fn(*args)``, on the second thread when enabled, ``size`` (the
+        predictions' elements) is large enough to gain from it and more inference follows
+        (not ``last``); the returned function gives its result (or raises its error)."""
         if not self.enabled or size < OVERLAP_FROM:
             value = fn(*args)
             return lambda: value
+        if last:   # on this thread, its error (if any) raised after the earlier sets'
+            done: Future = Future()
+            try:
+                done.set_result(fn(*args))
+            except Exception as err:  # noqa: BLE001 - re-raised by the result
+                done.set_exception(err)
+            return done.result
         if self._pool is None:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="fittrack-metrics")
         return self._pool.submit(fn, *args).result

@@ -3,6 +3,7 @@
 import threading
 
 import numpy as np
+import pytest
 
 from fittrack import MetricsCallback
 from fittrack.callbacks import evaluation, evaluator, overlap
@@ -40,7 +41,12 @@ def test_built_in_metrics_run_on_the_second_thread_with_the_same_logs(binary_dat
     alone, alone_seen = _fit(monkeypatch, binary_data, 1, metrics)
     beside, beside_seen = _fit(monkeypatch, binary_data, 2, metrics)
     assert {thread for _, thread in alone_seen} == {threading.current_thread().name}
-    assert len(beside_seen) == 4 and all(t.startswith("fittrack-metrics") for _, t in beside_seen)
+    # the training set's beside the validation set's inference; the last set's (nothing
+    # left to predict) on the calling thread
+    assert len(beside_seen) == 4
+    for role, thread in beside_seen:
+        assert thread.startswith("fittrack-metrics") if role == "train_data" else \
+            thread == threading.current_thread().name, (role, thread)
     assert list(_values(beside)) == list(_values(alone))           # same keys, same order
     for key, values in _values(alone).items():
         np.testing.assert_array_equal(_values(beside)[key], values, err_msg=key)
@@ -75,3 +81,50 @@ def test_small_predictions_stay_on_the_calling_thread(binary_data, monkeypatch):
     model = binary_classifier()
     model.fit(x, y, epochs=1, verbose=0, callbacks=[MetricsCallback(["auc"], (x, y), (xv, yv))])
     assert seen == [threading.current_thread().name] * 2
+
+
+def test_the_last_sets_metrics_do_not_wait_for_the_earlier_sets(binary_data, monkeypatch):
+    """The validation set's metrics start as soon as it is predicted, while the training
+    set's are still running (they used to queue behind them on the second thread)."""
+    monkeypatch.setattr(overlap, "threads", lambda: 2)
+    monkeypatch.setattr(overlap, "OVERLAP_FROM", 0)
+    validation_started, waited = threading.Event(), []
+    real = evaluation.metric_values
+
+    def recording(*args, **kwargs):
+        if args[3] == "train_data":       # still running when the validation set's start
+            waited.append(validation_started.wait(timeout=30))
+        else:
+            validation_started.set()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(evaluator, "metric_values", recording)
+    x, y, xv, yv = binary_data
+    model = binary_classifier()
+    cb = MetricsCallback(["auc"], (x, y), (xv, yv))
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[cb])
+    assert waited == [True]
+    assert np.isfinite(cb.history.history["val_auc"][0])
+
+
+def test_errors_are_raised_in_the_datasets_order(binary_data, monkeypatch):
+    """Both sets' metrics fail: the training set's error is the one raised, as without
+    the second thread, although the validation set's ran first."""
+    monkeypatch.setattr(overlap, "threads", lambda: 2)
+    monkeypatch.setattr(overlap, "OVERLAP_FROM", 0)
+    validation_done = threading.Event()
+
+    def failing(*args, **kwargs):
+        if args[3] == "train_data":
+            validation_done.wait(timeout=30)
+        else:
+            validation_done.set()
+        raise RuntimeError(f"failed on {args[3]}")
+
+    monkeypatch.setattr(evaluator, "metric_values", failing)
+    x, y, xv, yv = binary_data
+    model = binary_classifier()
+    with pytest.raises(RuntimeError, match="failed on train_data"):
+        model.fit(x, y, epochs=1, verbose=0,
+                  callbacks=[MetricsCallback(["auc"], (x, y), (xv, yv))])
+    assert validation_done.is_set()
