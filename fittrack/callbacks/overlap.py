@@ -74,7 +74,7 @@ class Overlap:
             done: Future = Future()
             try:
                 done.set_result(fn(*args))
-            except Exception as err:  # noqa: BLE001 - re-raised by the result
+            except Exception as err:   # re-raised by the result, in order
                 done.set_exception(err)
             return done.result
         if self._pool is None:
