@@ -67,16 +67,16 @@ class Overlap:
         """Start ``fn(*args)``, on the second thread when enabled, ``size`` (the
         predictions' elements) is large enough to gain from it and more inference follows
         (not ``last``); the returned function gives its result (or raises its error)."""
-        if not self.enabled or size < OVERLAP_FROM:
+        if self.enabled and not last and size >= OVERLAP_FROM:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(1, thread_name_prefix="fittrack-metrics")
+            return self._pool.submit(fn, *args).result
+        if self._pool is None:                 # nothing on the other thread: at once
             value = fn(*args)
             return lambda: value
-        if last:   # on this thread, its error (if any) raised after the earlier sets'
-            done: Future = Future()
-            try:
-                done.set_result(fn(*args))
-            except Exception as err:   # re-raised by the result, in order
-                done.set_exception(err)
-            return done.result
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="fittrack-metrics")
-        return self._pool.submit(fn, *args).result
+        done: Future = Future()   # on this thread, beside the other: its error (if any) is
+        try:                      # raised after those of the earlier sets, in their order
+            done.set_result(fn(*args))
+        except Exception as err:
+            done.set_exception(err)
+        return done.result
