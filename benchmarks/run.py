@@ -2,8 +2,8 @@
 
 Usage:
     python benchmarks/run.py [epoch] [epoch_tagger] [epoch_curves] [hook_pairs]
-        [hook_pairs_tagger] [hook_pairs_curves] [batch] [tabular] [growth] [workers] [memory]
-        [metrics] [store]
+        [hook_pairs_tagger] [hook_pairs_curves] [hook_timeline] [batch] [tabular] [growth]
+        [workers] [memory] [metrics] [store]
         [--backends jax,tensorflow,torch,tf_keras]
 
 ``tf_keras`` among the backends runs the benchmark on a tf_keras (Keras 2) model:
@@ -29,7 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPTS = {"epoch": "bench_epoch_end.py", "epoch_tagger": "bench_epoch_end.py",
            "epoch_curves": "bench_epoch_end.py",
            "hook_pairs": "bench_hook_pairs.py", "hook_pairs_tagger": "bench_hook_pairs.py",
-           "hook_pairs_curves": "bench_hook_pairs.py",
+           "hook_pairs_curves": "bench_hook_pairs.py", "hook_timeline": "bench_hook_timeline.py",
            "batch": "bench_batch_level.py", "growth": "bench_growth.py",
            "workers": "bench_workers.py", "tabular": "bench_tabular.py"}
 #: backend-independent benchmarks, run once
@@ -50,6 +50,10 @@ COLUMNS = {
                   "share_of_epoch"],
     "hook_pairs": ["model", "backend", "forward_s", "hook_s", "ratio", "ratio_q25", "ratio_q75",
                    "cpu_ratio"],
+    "hook_timeline": ["backend", "forward_ms", "hook_ms", "train_predicted_ms",
+                      "train_metrics_end_ms", "validation_predicted_ms",
+                      "validation_metrics_start_ms", "validation_metrics_end_ms",
+                      "forward_cores", "hook_cores"],
     "batch_level": ["backend", "monitor_size", "eval_ms", "forward_ms", "vs_forward",
                     "hook_vs_forward_hook", "standalone_ms", "vs_standalone"],
     "tabular": ["backend", "rows", "callback_s", "forward_s", "evaluate_s", "metrics_s",
