@@ -7,11 +7,13 @@ keys), with one warning; with ``on_error="nan"`` a metric that raises is
 recorded as NaN with a warning instead of stopping a run.
 
 Two datasets may be evaluated at once, on two threads (the callback's
-overlap). Python's ``warnings.catch_warnings`` changes process-wide state:
-the quiet stand-in computation of NaN values and the non-finite warnings
-take one lock, so that two threads never interleave their filter changes
-(which could leave every later warning ignored) and no dataset's non-finite
-warning is swallowed by another's quiet window.
+overlap, which runs only when every metric is built in). A built-in metric
+gives one number, so its NaN needs no computation. Another metric (your
+function, a scikit-learn callable, a Keras object) may give a vector: its
+shape is found on finite stand-ins in a quiet window, and
+``warnings.catch_warnings`` silences the whole process, not one thread. That
+window and the non-finite warnings take one lock, so two quiet windows never
+interleave (which could leave every later warning ignored).
 
 Example:
     >>> import numpy as np
@@ -32,6 +34,7 @@ import numpy as np
 
 from fittrack.metrics.chunks import all_finite
 from fittrack.metrics.context import EvalContext, Problem
+from fittrack.metrics.registry import is_builtin
 from fittrack.metrics.spec import MetricSpec, as_result
 from fittrack.notices import FittrackRuntimeWarning, FittrackWarning
 
@@ -116,7 +119,11 @@ def _stand_in(ctx: EvalContext, specs: Sequence[MetricSpec], prefix: str,
 
 
 def _nan_like(spec: MetricSpec, shape_ctx: EvalContext) -> Any:
-    """NaN in the shape ``spec`` gives on ``shape_ctx`` (finite stand-in inputs)."""
+    """NaN in the shape ``spec`` gives on ``shape_ctx`` (finite stand-in inputs): one
+    number for a built-in metric, without a quiet window another thread's warnings
+    could fall into."""
+    if is_builtin(spec):
+        return float("nan")
     try:
         with _WARNINGS_LOCK, warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")

@@ -264,3 +264,40 @@ def test_two_threads_with_non_finite_predictions_keep_every_warning_and_the_filt
     relevant = [c for c in caught if issubclass(c.category, NonFinitePredictionWarning)]
     for i in range(2):
         assert sum(f"set {i}" in str(c.message) for c in relevant) == rounds
+
+
+def test_nan_outputs_on_one_thread_swallow_no_warning_of_the_other():
+    """Built-in metrics give NaN on non-finite outputs without silencing warnings (a
+    process-wide change): the other thread's undefined-AUC warnings all arrive."""
+    import sys
+    import threading
+
+    rng = np.random.default_rng(0)
+    p = rng.random((5000, 1))
+    y = (rng.random(5000) > 0.5).astype(int)
+    p_nan = p.copy()
+    p_nan[0, 0] = np.nan
+    specs, auc = resolve_metrics(["acc", "auc", "f1", "log_loss"]), resolve_metrics(["auc"])
+    stop, rounds, nan_logs = threading.Event(), 100, []
+
+    def nan_outputs():
+        while not stop.is_set():
+            nan_logs.append(evaluate(specs, y, p_nan, where="the training data"))
+
+    interval = sys.getswitchinterval()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sys.setswitchinterval(1e-6)
+        other = threading.Thread(target=nan_outputs)
+        other.start()
+        try:
+            one_class = [evaluate(auc, np.zeros(1000, int), p[:1000], where="the validation data")
+                         for _ in range(rounds)]
+        finally:
+            stop.set()
+            other.join()
+            sys.setswitchinterval(interval)
+    assert nan_logs and all(np.isnan(v) for logs in nan_logs for v in logs.values())
+    assert all(np.isnan(logs["auc"]) for logs in one_class)
+    undefined = [c for c in caught if issubclass(c.category, UndefinedMetricWarning)]
+    assert len(undefined) == rounds
