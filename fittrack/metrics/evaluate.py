@@ -99,7 +99,8 @@ def _stand_in(ctx: EvalContext, specs: Sequence[MetricSpec], prefix: str,
               where: str) -> EvalContext | None:
     """None when every input is finite; else warn and return zeroed stand-ins,
     on which the metrics run only to learn each result's shape (so a vector
-    metric keeps its keys ``name_0, name_1...``)."""
+    metric keeps its keys ``name_0, name_1...``), or ``ctx`` itself when every
+    metric is built in (one number each: nothing runs on it, nothing is copied)."""
     checks = [("predictions", ctx.y_pred_given, NonFinitePredictionWarning),
               ("targets", ctx.y_true_given, NonFiniteTargetWarning),
               ("sample weights", ctx.sample_weight, NonFiniteTargetWarning)]
@@ -113,6 +114,8 @@ def _stand_in(ctx: EvalContext, specs: Sequence[MetricSpec], prefix: str,
             subject = "The model's predictions" if what == "predictions" else f"The {what}"
             warnings.warn(f"{subject} on {where} contain NaN or infinite values; {keys} are "
                           "recorded as NaN.", category, stacklevel=3)
+    if all(is_builtin(spec) for spec in specs):
+        return ctx
     zero = lambda a: None if a is None else np.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0)  # noqa: E731
     return EvalContext(zero(ctx.y_true_given), zero(ctx.y_pred_given), zero(ctx.sample_weight),
                        problem=ctx.problem)
